@@ -1,0 +1,290 @@
+"""The scenario format: one typed, frozen description of a negotiation.
+
+This module is the only place where defaults live. The YAML loader, the CLI, the sweeps and the dashboard all read
+them from here (``Scenario.model_fields`` or a validated ``Scenario``), never from a second copy.
+
+Cross-references between sections (a coalition naming a state, a tier naming a dimension) are checked in
+``sim.loader`` after these models have validated, because only there do we know the line each field came from.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+DEFAULT_DIMENSIONS = (
+    ("attribution_transparency", "attribution kept national and confidential", "attribution shared and public"),
+    ("data_sovereignty", "open cross-border data access and flows", "data kept under national control"),
+    ("enforcement", "voluntary, political commitments", "binding obligations with sanctions"),
+)
+
+CHAIR_MODES = ("compromise", "rotation", "best_supported")
+DECISION_RULES = ("consensus", "majority_count", "majority_capability", "plurilateral")
+
+
+def _unit(value: float) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{value!r} is not between 0 and 1")
+    return value
+
+
+def _signed_unit(value: float) -> float:
+    if not -1.0 <= value <= 1.0:
+        raise ValueError(f"{value!r} is not between -1 and 1")
+    return value
+
+
+def _non_negative(value: float) -> float:
+    if value < 0:
+        raise ValueError(f"{value!r} is negative")
+    return value
+
+
+def _positive(value: float) -> float:
+    if not value > 0:
+        raise ValueError(f"{value!r} is not greater than 0")
+    return value
+
+
+def _finite(value: float) -> float:
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{value!r} is not a finite number")
+    return value
+
+
+# strict=True on numbers would refuse YAML ints where floats are expected; allow int -> float but not str -> float.
+Number = Annotated[float, Field(strict=False), AfterValidator(_finite)]
+Unit = Annotated[Number, AfterValidator(_unit)]
+SignedUnit = Annotated[Number, AfterValidator(_signed_unit)]
+NonNegative = Annotated[Number, AfterValidator(_non_negative)]
+Positive = Annotated[Number, AfterValidator(_positive)]
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+StateId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=32)]
+
+
+class Strict(BaseModel):
+    """Frozen, and refuses keys it does not know."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False, validate_default=True)
+
+
+class Dimension(Strict):
+    name: Name = Field(description="Identifier used as a key in ideals, saliences, red lines and tiers.")
+    label: str = Field("", description="Human-readable name (defaults to the name).")
+    low: str = Field("", description="What a value of 0 means on this dimension.")
+    high: str = Field("", description="What a value of 1 means on this dimension.")
+
+
+def default_dimensions() -> list[Dimension]:
+    return [Dimension(name=n, low=lo, high=hi) for n, lo, hi in DEFAULT_DIMENSIONS]
+
+
+class Bounds(Strict):
+    min: Unit | None = Field(None, description="Lowest value the position may take on this dimension.")
+    max: Unit | None = Field(None, description="Highest value the position may take on this dimension.")
+
+
+class State(Strict):
+    id: StateId = Field(description="Short unique identifier, e.g. an ISO code.")
+    name: str = Field("", description="Display name (defaults to the id).")
+    ideal: dict[str, Unit] = Field(description="Ideal point: one value in [0, 1] per dimension.")
+    salience: dict[str, NonNegative] | None = Field(
+        None, description="Weight of each dimension (non-negative, not all zero); normalised to sum 1. "
+        "Default: equal weights.")
+    capability: Positive = Field(description="Weight in the talks (> 0); only ratios between states matter.")
+    flexibility: Unit = Field(0.5, description="How readily the state concedes, in [0, 1].")
+    reservation: SignedUnit = Field(
+        0.0, description="Utility of no treaty, in [-1, 1]; the state supports a text only if joining beats it.")
+    ratification_difficulty: Unit = Field(
+        0.3, description="Domestic veto players, in [0, 1]: 0 ratifies easily, 1 never ratifies.")
+    opening: dict[str, Unit] | None = Field(
+        None, description="Opening bargaining position per dimension (default: the ideal point). "
+        "Dimensions left out start at the ideal.")
+    red_lines: dict[str, Bounds] = Field(
+        default_factory=dict, description="Per dimension, bounds the bargaining position never crosses.")
+    at_table: bool = Field(
+        True, description="False for a state that only joins the talks through a `join` event.")
+
+
+class Coalition(Strict):
+    name: Name
+    members: list[StateId] = Field(min_length=1, description="States in the coalition at the start.")
+    leader: StateId | None = Field(None, description="Leading state (default: the most capable member).")
+    cohesion: Unit = Field(0.5, description="Trust among members, in [0, 1]: how strongly they pull together.")
+
+
+class Relation(Strict):
+    source: StateId = Field(description="The state whose trust is set.")
+    target: StateId = Field(description="The state it trusts (or distrusts).")
+    trust: Unit = Field(description="Trust of source toward target, in [0, 1].")
+    mutual: bool = Field(True, description="Also set the trust of target toward source.")
+
+
+class Core(Strict):
+    at_least: dict[str, Unit] = Field(
+        default_factory=dict, description="Floors the core text must meet (a single-package treaty puts its deep "
+        "provisions here).")
+    at_most: dict[str, Unit] = Field(default_factory=dict, description="Ceilings the core text must respect.")
+    opening: dict[str, Unit] | None = Field(
+        None, description="An opening draft of the core for round 1 (default: the weighted compromise).")
+
+
+class Tier(Strict):
+    name: Name
+    description: str = ""
+    at_least: dict[str, Unit] = Field(
+        default_factory=dict, description="The tier deepens the core: on these dimensions its text is at least this.")
+    at_most: dict[str, Unit] = Field(
+        default_factory=dict, description="On these dimensions the tier's text is at most this.")
+    entry_threshold: Annotated[int, Field(ge=1)] = Field(
+        2, description="Members needed (among core signatories) for the tier to come into being.")
+
+
+class Treaty(Strict):
+    core: Core = Field(default_factory=Core)
+    tiers: list[Tier] = Field(default_factory=list, description="Optional provisions states opt into.")
+    participation_benefit: Annotated[Number, AfterValidator(_non_negative)] = Field(
+        0.15, description="Utility of joining a text that every engaged state joins; scales with the joining "
+        "states' capability share.")
+    implementation_cost: NonNegative = Field(
+        0.2, description="Cost of implementing a tier's deeper provisions, per unit of depth, for a state of no "
+        "capability; falls linearly to 0 for the most capable state.")
+
+
+class Rules(Strict):
+    decision: Literal["consensus", "majority_count", "majority_capability", "plurilateral"] = Field(
+        "consensus", description="How the core is adopted.")
+    threshold: Unit = Field(
+        2 / 3, description="Share of engaged states (majority_count) or of their capability (majority_capability, "
+        "plurilateral) that must support.")
+    min_states: Annotated[int, Field(ge=1)] = Field(
+        2, description="plurilateral: number of supporting states needed besides the capability share.")
+    ratifications_needed: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="Ratifications for entry into force (default: half the states, rounded up).")
+    ratification_rate: Unit = Field(
+        0.3, description="Chance per round that a signatory with no domestic obstacles and a text at its ideal "
+        "ratifies.")
+    ratification_tolerance: Positive = Field(
+        0.3, description="Distance between text and ideal at which the ratification chance falls by a factor e.")
+    broad_agreement_share: Unit = Field(
+        0.75, description="A treaty in force is an `agreement` if its core members are at least this share of "
+        "the states that took part; otherwise a `partial_agreement`.")
+
+
+class Protocol(Strict):
+    activation: Literal["random", "simultaneous"] = Field(
+        "random", description="random: agents act one by one in a new random order each phase; simultaneous: all "
+        "act on the same snapshot.")
+    chair: str = Field(
+        "compromise", description="compromise (neutral secretariat), rotation (among coalition leaders), "
+        "best_supported (the best-supported of the candidate drafts) or a state id.")
+    chair_influence: Unit = Field(0.3, description="How far a chairing state pulls the draft toward its position.")
+    max_rounds: Annotated[int, Field(ge=1, le=100_000)] = Field(100, description="Rounds before a time-out.")
+    stalemate_window: Annotated[int, Field(ge=1)] = Field(
+        10, description="Rounds without adoption in which no position moves more than stalemate_epsilon.")
+    stalemate_epsilon: Positive = Field(1e-3, description="Movement below which a position counts as still.")
+    concession_rate: Unit = Field(0.3, description="Largest fraction of the gap a state closes in one round.")
+    domestic_anchor: Unit = Field(
+        0.3, description="Pull of domestic constituencies back toward the ideal point, for inflexible states.")
+    concession_noise: NonNegative = Field(
+        0.2, description="Log-normal spread of each state's concession step each round (0 = deterministic).")
+    defection_distance: Positive = Field(
+        0.35, description="A member further than this from its coalition's centre defects.")
+    merge_distance: NonNegative = Field(
+        0.1, description="Coalitions whose centres come closer than this merge (0 = never).")
+    base_trust: Unit = Field(0.0, description="Trust between states with no coalition or relation in common.")
+    walkout_patience: Annotated[int, Field(ge=0)] = Field(
+        0, description="Rounds a state objects with utility below its reservation before it walks out "
+        "(0 = never).")
+    collapse_share: Unit = Field(
+        0.5, description="The talks collapse when fewer than this share of the states that took part remain.")
+
+
+class _Event(Strict):
+    round: Annotated[int, Field(ge=1)] = Field(description="Round at whose start the event happens.")
+
+
+class CyberIncident(_Event):
+    type: Literal["cyber_incident"]
+    victims: list[StateId] = Field(min_length=1)
+    accused: list[StateId] = Field(default_factory=list)
+    dimension: Name = Field("attribution_transparency", description="Dimension whose salience rises for victims.")
+    severity: Unit = Field(0.5, description="Rise in the victims' salience of the dimension, and cut in their "
+                                            "trust toward the accused.")
+    shift: Unit = Field(0.1, description="Victims' ideal and position move up by this much on the dimension.")
+
+
+class GovernmentChange(_Event):
+    type: Literal["government_change"]
+    state: StateId
+    ideal: dict[str, Unit] = Field(default_factory=dict, description="New ideal values (dimensions left out keep "
+                                                                     "theirs).")
+    salience: dict[str, NonNegative] | None = None
+    flexibility: Unit | None = None
+    reservation: SignedUnit | None = None
+    reset_position: bool = Field(True, description="The new government starts from its ideal point.")
+
+
+class Walkout(_Event):
+    type: Literal["walkout"]
+    state: StateId
+
+
+class Join(_Event):
+    type: Literal["join"]
+    state: StateId
+
+
+class OutsidePressure(_Event):
+    type: Literal["outside_pressure"]
+    states: list[StateId] | None = Field(None, description="States pressed (default: all).")
+    flexibility_boost: Unit = Field(0.2, description="Added to flexibility (capped at 1).")
+
+
+Event = Annotated[
+    Union[CyberIncident, GovernmentChange, Walkout, Join, OutsidePressure],
+    Field(discriminator="type"),
+]
+
+
+class Metadata(Strict):
+    title: str
+    description: str = ""
+    sources: list[str] = Field(default_factory=list)
+
+
+class Scenario(Strict):
+    """A whole negotiation: who negotiates, what they want, and how the talks are run."""
+
+    metadata: Metadata
+    dimensions: list[Dimension] = Field(default_factory=default_dimensions, min_length=1)
+    states: list[State] = Field(min_length=2)
+    coalitions: list[Coalition] = Field(default_factory=list)
+    relations: list[Relation] = Field(default_factory=list)
+    treaty: Treaty = Field(default_factory=Treaty)
+    rules: Rules = Field(default_factory=Rules)
+    protocol: Protocol = Field(default_factory=Protocol)
+    events: list[Event] = Field(default_factory=list)
+
+    # Convenience views used by the model; computed, not stored.
+    @property
+    def dimension_names(self) -> list[str]:
+        return [d.name for d in self.dimensions]
+
+    @property
+    def state_ids(self) -> list[str]:
+        return [s.id for s in self.states]
+
+    def ratifications_needed(self) -> int:
+        if self.rules.ratifications_needed is not None:
+            return self.rules.ratifications_needed
+        return (len(self.states) + 1) // 2
+
+
+def json_schema() -> dict:
+    """The JSON Schema of the scenario format, for editors."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "treatysim scenario"
+    return schema
