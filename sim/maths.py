@@ -395,8 +395,8 @@ def explain_deadlock(
 ) -> dict:
     """Why a draft fails: on which dimension the objectors are furthest, and which concession would tip the vote.
 
-    For every objector, the smallest move toward the draft that would make it support (holding the supporters
-    fixed) is found; moves that would cross the objector's red lines are impossible. The cheapest objectors are then
+    For every objector, the smallest move toward the draft that would make it support is found, assuming that if
+    the vote passed at least the rule's share of capability would join (all of it under consensus); moves that would cross the objector's red lines are impossible. The cheapest objectors are then
     won over one by one (for capability rules, cheapest per unit of capability) until the rule would adopt the draft.
     The last state in that sequence is the pivotal one and its move the pivotal concession.
     Returns plain Python values (indices, not ids).
@@ -407,7 +407,9 @@ def explain_deadlock(
     pressure = (capability[:, None] * salience * gap)[objectors].sum(axis=0) if objectors.any() else np.zeros(k)
     dimension = int(np.argmax(pressure)) if objectors.any() else None
 
-    share_if_join = participation_shares(capability, engaged, support)
+    # If the vote passes, at least the rule's share of the capability joins (all of it under consensus).
+    floor_share = 1.0 if rule == "consensus" else threshold
+    share_if_join = np.maximum(participation_shares(capability, engaged, support), floor_share)
     loss = weighted_distance(positions, draft, salience)
     lam = required_concession(loss, benefit * share_if_join, reservation)
     moved = positions + np.where(np.isfinite(lam), lam, 0.0)[:, None] * (draft[None, :] - positions)

@@ -1,0 +1,138 @@
+"""run, validate and schema: single runs and scenario checks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+from . import ExitCode, UserError
+
+
+def _load(path: str, overrides: list[str] | None = None, rounds: int | None = None):
+    from ..loader import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(path, overrides or [])
+    except ScenarioError as exc:
+        raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
+    if rounds is not None and rounds < 1:
+        raise UserError(f"--rounds: {rounds} is not a positive number of rounds", ExitCode.USAGE)
+    return scenario
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not positive")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative (seeds are 0 or more)")
+    return value
+
+
+# ----------------------------------------------------------------------------------------------------------- run --
+def add_run(sub) -> None:
+    p = sub.add_parser("run", help="run one scenario with one seed, print its summary and write its results",
+                       description="Run one scenario with one seed. Prints a summary and writes a new results folder.")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    p.add_argument("--rounds", type=_positive_int, default=None, help="maximum rounds (default: the scenario's)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a scenario field by dotted path, e.g. rules.threshold=0.67 or "
+                        "states.USA.flexibility=0.5 (repeatable)")
+    p.add_argument("--out", default="results", metavar="DIR",
+                   help="folder in which the run's new results folder is made (default: results)")
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--animate", action="store_true",
+                   help="also write negotiation.gif, the issue-space map round by round")
+    p.add_argument("--quiet", action="store_true", help="print only the results folder")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON instead of text")
+    p.set_defaults(handler=cmd_run)
+
+
+def cmd_run(args) -> int:
+    from ..results import write_run
+    from ..runner import run_once
+    from ..summary_text import format_summary
+
+    scenario = _load(args.scenario, args.overrides, args.rounds)
+    result = run_once(scenario, seed=args.seed, max_rounds=args.rounds)
+    folder = write_run(result, args.out, source=args.scenario, overrides=args.overrides,
+                       rounds_override=args.rounds, command=getattr(args, "argv", None),
+                       figures=not args.no_figures, animate=args.animate)
+    if args.json:
+        print(json.dumps({**result.summary, "results": str(folder)}, indent=2))
+    elif args.quiet:
+        print(folder)
+    else:
+        print(format_summary(result.summary, scenario))
+        print(f"Results: {folder}")
+    return ExitCode.OK
+
+
+RUN = SimpleNamespace(add_parser=add_run)
+
+
+# ------------------------------------------------------------------------------------------------------ validate --
+def add_validate(sub) -> None:
+    p = sub.add_parser("validate", help="check scenario files (exit 0 only if all are valid)",
+                       description="Check scenario files. Prints one line per file; exit 0 only if all are valid.")
+    p.add_argument("files", nargs="+", help="scenario YAML files")
+    p.set_defaults(handler=cmd_validate)
+
+
+def cmd_validate(args) -> int:
+    from ..loader import ScenarioError, load_scenario
+
+    bad = 0
+    for path in args.files:
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as exc:
+            bad += 1
+            print(f"invalid: {exc}", file=sys.stderr)
+        else:
+            print(f"ok: {path} ({len(scenario.states)} states, {len(scenario.dimensions)} dimensions, "
+                  f"{len(scenario.treaty.tiers)} tiers)")
+    return ExitCode.INVALID_INPUT if bad else ExitCode.OK
+
+
+VALIDATE = SimpleNamespace(add_parser=add_validate)
+
+
+# -------------------------------------------------------------------------------------------------------- schema --
+def add_schema(sub) -> None:
+    p = sub.add_parser("schema", help="print the JSON Schema of the scenario format",
+                       description="Print the JSON Schema of the scenario format (for editors).")
+    p.add_argument("--out", metavar="FILE", help="write it to FILE instead (refuses to overwrite)")
+    p.set_defaults(handler=cmd_schema)
+
+
+def cmd_schema(args) -> int:
+    from ..schema import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.out:
+        target = Path(args.out)
+        if target.exists():
+            raise UserError(f"{target}: already exists; not overwritten", ExitCode.USAGE)
+        target.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return ExitCode.OK
+
+
+SCHEMA = SimpleNamespace(add_parser=add_schema)

@@ -1,0 +1,186 @@
+"""Results folders: one new folder per run or sweep, written completely or not at all, never overwritten.
+
+A folder is built under a hidden temporary name (`.partial-...`) in the same parent and renamed into place only when
+everything, the manifest last, has been written; a run that fails removes its temporary folder. A folder without a
+manifest.json is therefore never a finished result.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import sys
+import uuid
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from .loader import scenario_hash, scenario_to_yaml
+from .runner import RunResult
+
+__all__ = ["environment", "new_folder", "write_run", "write_table", "write_json", "slug"]
+
+DEPENDENCIES = ("mesa", "numpy", "pandas", "pyarrow", "pydantic", "pyyaml", "matplotlib", "scipy", "salib",
+                "dask", "distributed")
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:60] or "run"
+
+
+def environment() -> dict:
+    """Versions of Python, this package and its dependencies, for the manifest."""
+    versions = {}
+    for name in ("treatysim",) + DEPENDENCIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return {
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "packages": versions,
+    }
+
+
+def _timestamp() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+class new_folder:
+    """A temporary folder to fill; on a clean exit it is renamed to parent/name (or name-2, name-3, ...).
+
+        with new_folder(parent, name) as building:
+            write(building.path / "x.csv")
+        building.final  # the finished folder
+    """
+
+    def __init__(self, parent: str | Path, name: str):
+        self.parent = Path(parent)
+        self.name = name
+        self.final: Path | None = None
+        self.parent.mkdir(parents=True, exist_ok=True)
+        self.path = self.parent / f".partial-{name}-{uuid.uuid4().hex[:8]}"
+
+    def __enter__(self) -> "new_folder":
+        self.path.mkdir()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return False
+        try:
+            self.final = _claim(self.parent, self.name, self.path)
+        except BaseException:
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise
+        return False
+
+
+def _claim(parent: Path, name: str, temporary: Path) -> Path:
+    for attempt in range(1, 10_000):
+        final = parent / (name if attempt == 1 else f"{name}-{attempt}")
+        try:
+            final.mkdir()  # claims the name atomically: fails if anything is there already
+        except FileExistsError:
+            continue
+        os.replace(temporary, final)  # replaces the empty folder we just made, never a result
+        return final
+    raise RuntimeError(f"could not find a free folder name for {name} in {parent}")
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=False, default=_jsonable) + "\n", encoding="utf-8")
+
+
+def _jsonable(value):
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def write_table(folder: Path, name: str, table: pd.DataFrame, csv: bool = True) -> list[str]:
+    table.to_parquet(folder / f"{name}.parquet", index=False, engine="pyarrow")
+    written = [f"{name}.parquet"]
+    if csv:
+        table.to_csv(folder / f"{name}.csv", index=False)
+        written.append(f"{name}.csv")
+    return written
+
+
+def file_digests(folder: Path) -> dict[str, dict]:
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.name != "manifest.json":
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            out[str(path.relative_to(folder))] = {"bytes": path.stat().st_size, "sha256": digest}
+    return out
+
+
+def write_run(
+    result: RunResult,
+    parent: str | Path,
+    *,
+    source: str | None = None,
+    overrides: list[str] | None = None,
+    rounds_override: int | None = None,
+    command: list[str] | None = None,
+    figures: bool = True,
+    animate: bool = False,
+) -> Path:
+    """Write a finished run to a new folder under `parent` and return its path."""
+    scenario = result.scenario
+    stem = Path(source).stem if source else slug(scenario.metadata.title)
+    name = f"{slug(stem)}-s{result.seed}-{_timestamp()}"
+    with new_folder(parent, name) as building:
+        folder = building.path
+        (folder / "scenario.yaml").write_text(scenario_to_yaml(scenario), encoding="utf-8")
+        write_table(folder, "rounds", result.rounds)
+        write_table(folder, "states", result.states)
+        write_json(folder / "summary.json", result.summary)
+        if figures or animate:
+            from . import plots  # matplotlib is only imported when figures are wanted
+
+            if figures:
+                plots.write_run_figures(folder, result)
+            if animate:
+                plots.write_animation(folder / "negotiation.gif", result)
+        manifest = {
+            "kind": "run",
+            "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "scenario": {
+                "title": scenario.metadata.title,
+                "source": source,
+                "sha256": scenario_hash(scenario),
+            },
+            "seed": result.seed,
+            "overrides": list(overrides or []),
+            "rounds_override": rounds_override,
+            "command": command,
+            "wall_time_s": round(result.wall_time, 6),
+            "outcome": result.summary["outcome"],
+            "environment": environment(),
+            "files": file_digests(folder),
+            "reproduce": _reproduce_line(source, result.seed, overrides, rounds_override),
+        }
+        write_json(folder / "manifest.json", manifest)
+    return building.final
+
+
+def _reproduce_line(source, seed, overrides, rounds) -> str:
+    parts = ["python run.py run", str(source or "scenario.yaml"), f"--seed {seed}"]
+    if rounds:
+        parts.append(f"--rounds {rounds}")
+    for item in overrides or []:
+        parts.append(f"--set '{item}'")
+    return " ".join(parts)
