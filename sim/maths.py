@@ -18,6 +18,7 @@ __all__ = [
     "compromise",
     "bound_text",
     "tier_texts",
+    "tier_depths",
     "implementation_costs",
     "participation_shares",
     "stable_membership",
@@ -86,6 +87,13 @@ def tier_texts(core: np.ndarray, floors: np.ndarray, ceilings: np.ndarray) -> np
     return np.clip(core[None, :], floors, ceilings)
 
 
+def tier_depths(core: np.ndarray, tiers: np.ndarray) -> np.ndarray:
+    """How far each tier deepens the core (J,): the sum over dimensions of the absolute gap."""
+    if len(tiers) == 0:
+        return np.zeros(0)
+    return np.abs(tiers - core[None, :]).sum(axis=1)
+
+
 def implementation_costs(core: np.ndarray, tiers: np.ndarray, capability: np.ndarray, unit_cost: float) -> np.ndarray:
     """Cost (N,J) to each state of implementing each tier's deeper provisions.
 
@@ -94,7 +102,7 @@ def implementation_costs(core: np.ndarray, tiers: np.ndarray, capability: np.nda
     """
     if len(tiers) == 0:
         return np.zeros((len(capability), 0))
-    depth = np.abs(tiers - core[None, :]).sum(axis=1)
+    depth = tier_depths(core, tiers)
     relative = capability / capability.max()
     return unit_cost * (1.0 - relative)[:, None] * depth[None, :]
 
@@ -153,6 +161,7 @@ def respond(
     engaged: np.ndarray,
     reservation: np.ndarray,
     benefit: float,
+    tier_benefit: np.ndarray,
     locked_support: np.ndarray | None = None,
     open_tiers: np.ndarray | None = None,
     locked_tiers: np.ndarray | None = None,
@@ -160,8 +169,9 @@ def respond(
     """Every state declares support for the core and opts in or out of each tier.
 
     Core: the largest self-enforcing membership (see `stable_membership`). Tier j: among the core's supporters, the
-    largest self-enforcing membership with a state in when tier_gain_ij + benefit * m_ij > 0, where
-    tier_gain = loss_core - loss_tier - implementation cost. After adoption, signatures and tier memberships are
+    largest self-enforcing membership with a state in when tier_gain_ij + tier_benefit_j * m_ij > 0, where
+    tier_gain = loss_core - loss_tier - implementation cost and tier_benefit_j = benefit * (depth of tier j beyond
+    the core): deeper cooperation is worth more, but a tier that barely deepens the core adds little. After adoption, signatures and tier memberships are
     locked and only the tiers that came into being (`open_tiers`) can be joined.
 
     Returns (support (N,), tiers (N,J), utility of joining the core (N,)).
@@ -174,8 +184,8 @@ def respond(
         if open_tiers is not None and not open_tiers[j]:
             continue
         locked = None if locked_tiers is None else locked_tiers[:, j]
-        tiers[:, j], _ = stable_membership(-tier_gain[:, j], capability, engaged, zero, benefit, eligible=support,
-                                           locked=locked)
+        tiers[:, j], _ = stable_membership(-tier_gain[:, j], capability, engaged, zero, float(tier_benefit[j]),
+                                           eligible=support, locked=locked)
     return support, tiers, utility
 
 

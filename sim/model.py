@@ -241,22 +241,49 @@ class NegotiationModel(mesa.Model):
         self.tier_text = maths.tier_texts(self.draft, self.tier_floor, self.tier_ceiling)
 
     def _compromise(self) -> np.ndarray:
-        """The weighted compromise of the states that can adopt a text.
+        """The weighted compromise the drafter starts from.
 
-        Under consensus that is every engaged state. Under a majority or plurilateral rule the drafter aims at the
-        coalition that can carry the vote: starting from the compromise of all engaged states, it re-centres (up to
-        three times) on the closest states that together suffice under the rule.
+        Under consensus: the compromise of every engaged state. Under a majority or plurilateral rule the drafter
+        aims at a coalition that can carry the vote; it considers the compromise of all engaged states, of each
+        coalition's engaged members, and of the closest states that together suffice under the rule (re-centred
+        three times), and keeps the one whose self-enforcing membership carries the most capability (earlier
+        candidates win ties).
         """
         rules = self.scenario.rules
-        text = maths.compromise(self.position, self.salience, self.capability, self.engaged)
+        everyone = maths.compromise(self.position, self.salience, self.capability, self.engaged)
         if rules.decision == "consensus":
-            return text
+            return everyone
+        candidates = [everyone]
+        for label, coalition in enumerate(self.coalitions):
+            members = (self.label == label) & self.engaged
+            if coalition.alive and members.any():
+                candidates.append(maths.compromise(self.position, self.salience, self.capability, members))
+        text = everyone
         for _ in range(3):
             loss = maths.weighted_distance(self.position, text, self.salience)
             backers = maths.winning_set(loss, rules.decision, self.engaged, self.capability, rules.threshold,
                                         rules.min_states)
             text = maths.compromise(self.position, self.salience, self.capability, backers)
-        return text
+        candidates.append(text)
+        return self._most_backed(candidates)[1]
+
+    def _most_backed(self, candidates: list) -> tuple[object, np.ndarray]:
+        """The candidate draft (chair, text) or text whose self-enforcing membership is adopted, or else holds the
+        most capability. Ties go to the earlier candidate."""
+        rules = self.scenario.rules
+        benefit = self.scenario.treaty.participation_benefit
+        best, best_key = None, None
+        for candidate in candidates:
+            text = candidate[1] if isinstance(candidate, tuple) else candidate
+            bounded = maths.bound_text(text, self.core_floor, self.core_ceiling)
+            loss = maths.weighted_distance(self.position, bounded, self.salience)
+            members, _ = maths.stable_membership(loss, self.capability, self.engaged, self.reservation, benefit)
+            passes = maths.is_adopted(rules.decision, members, self.engaged, self.capability, rules.threshold,
+                                      rules.min_states)
+            key = (passes, round(float(self.capability[members].sum()), 12))
+            if best_key is None or key > best_key:
+                best, best_key = candidate, key
+        return best if isinstance(best, tuple) else (None, best)
 
     def _chaired_draft(self, compromise: np.ndarray, chair: int) -> np.ndarray:
         pull = self.scenario.protocol.chair_influence
@@ -268,16 +295,7 @@ class NegotiationModel(mesa.Model):
     def _best_supported(self, compromise: np.ndarray) -> tuple[object, np.ndarray]:
         candidates = [(SECRETARIAT, compromise)] + [
             (leader, self._chaired_draft(compromise, leader)) for leader in self._engaged_leaders()]
-        benefit = self.scenario.treaty.participation_benefit
-        best, best_backing = candidates[0], -1.0
-        for chair, text in candidates:  # first best wins ties: candidates are in scenario order
-            text = maths.bound_text(text, self.core_floor, self.core_ceiling)
-            loss = maths.weighted_distance(self.position, text, self.salience)
-            members, _ = maths.stable_membership(loss, self.capability, self.engaged, self.reservation, benefit)
-            backing = float(self.capability[members].sum())
-            if backing > best_backing + 1e-12:
-                best, best_backing = (chair, text), backing
-        return best
+        return self._most_backed(candidates)
 
     # ----------------------------------------------------------------------------------------------- 2. respond --
     def respond(self) -> None:
@@ -288,16 +306,21 @@ class NegotiationModel(mesa.Model):
         """
         benefit = self.scenario.treaty.participation_benefit
         loss_core = maths.weighted_distance(self.position, self.draft, self.salience)
-        loss_tiers = maths.distance_matrix(self.position, self.tier_text, self.salience)
+        # Tiers are optional: a state weighs them against its own priorities (ideal point), not against the
+        # position it conceded to reach the core, and against its capability to implement them.
+        ideal_core = maths.weighted_distance(self.ideal, self.draft, self.salience)
+        ideal_tiers = maths.distance_matrix(self.ideal, self.tier_text, self.salience)
         costs = maths.implementation_costs(self.draft, self.tier_text, self.capability,
                                            self.scenario.treaty.implementation_cost)
-        tier_gain = loss_core[:, None] - loss_tiers - costs
+        tier_gain = ideal_core[:, None] - ideal_tiers - costs
         adopted = self.adopted_round is not None
         locked_support = self.signed if adopted else None
         locked_tiers = self.tiers & self.signed[:, None] if adopted else None
         open_tiers = self.tier_alive if adopted else None
+        tier_benefit = benefit * maths.tier_depths(self.draft, self.tier_text)
         support, tiers, utility = maths.respond(loss_core, tier_gain, self.capability, self.engaged,
-                                                self.reservation, benefit, locked_support, open_tiers, locked_tiers)
+                                                self.reservation, benefit, tier_benefit, locked_support, open_tiers,
+                                                locked_tiers)
         self.support, self.tiers, self.utility = support, tiers, utility
         if adopted:  # accession: a supporting state signs the text as it stands
             self.signed |= support & self.engaged

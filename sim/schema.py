@@ -145,7 +145,7 @@ class Treaty(Strict):
     core: Core = Field(default_factory=Core)
     tiers: list[Tier] = Field(default_factory=list, description="Optional provisions states opt into.")
     participation_benefit: Annotated[Number, AfterValidator(_non_negative)] = Field(
-        0.15, description="Utility of joining a text that every engaged state joins; scales with the joining "
+        0.2, description="Utility of joining a text that every engaged state joins; scales with the joining "
         "states' capability share.")
     implementation_cost: NonNegative = Field(
         0.2, description="Cost of implementing a tier's deeper provisions, per unit of depth, for a state of no "
