@@ -60,9 +60,9 @@ class StateAgent(mesa.Agent):
         return self.model.coalition_of(self.row)
 
     # --- actions: called by Mesa's AgentSet in random sequential activation ---
-    def concede(self, move) -> None:
+    def concede(self, rule, positions) -> None:
         """Move toward the draft and trusted partners, reading where the others stand right now."""
-        move(self.row)
+        rule.move(self.row, positions)
 
     def __repr__(self) -> str:
         return f"StateAgent({self.state_id})"

@@ -25,8 +25,7 @@ __all__ = [
     "respond",
     "concession_weights",
     "partner_weights",
-    "concede",
-    "concede_one",
+    "Concession",
     "coalition_centres",
     "defectors",
     "merge_pairs",
@@ -137,21 +136,31 @@ def stable_membership(
     1994, Carraro and Siniscalco 1993): start from every eligible engaged state and drop those who would rather stay
     out, until no one wants to leave. `locked` members (signatories of an adopted text) never leave.
     """
+    n = len(loss)
     live = capability * engaged
-    total = live.sum()
-    locked = np.zeros(len(loss), bool) if locked is None else locked
-    members = engaged.copy() if eligible is None else (engaged & eligible)
-    members |= locked
+    total = float(live.sum())
+    locked = np.zeros(n, bool) if locked is None else locked & engaged
     if total <= 0:
         return locked.copy(), -loss
-    while True:
-        joined = (live * members).sum()
-        share = (joined - live * members + live) / total
-        utility = benefit * share - loss
-        keep = locked | (members & (utility > reservation))
-        if (keep == members).all():
-            return members, utility
-        members = keep
+    # A member's share is J / total, J the members' capability, so member i stays iff loss_i + r_i < benefit * J /
+    # total. Every stable membership is therefore a prefix of the free candidates sorted by loss_i + r_i (plus the
+    # locked members), and dropping leavers from the full set ends at the longest prefix that is stable. Finding it
+    # directly gives the same set as iterating, in one sort.
+    free = engaged & ~locked if eligible is None else engaged & eligible & ~locked
+    candidates = np.flatnonzero(free)
+    locked_mass = float(live[locked].sum())
+    members = locked.copy()
+    if len(candidates):
+        hurdle = loss[candidates] + reservation[candidates]
+        order = np.argsort(hurdle, kind="stable")
+        mass = locked_mass + np.cumsum(live[candidates][order])
+        stable = hurdle[order] < benefit * mass / total
+        if stable.any():
+            longest = int(np.flatnonzero(stable)[-1]) + 1
+            members[candidates[order[:longest]]] = True
+    joined = float(live[members].sum())
+    share = (joined - live * members + live) / total
+    return members, benefit * share - loss
 
 
 def respond(
@@ -211,64 +220,52 @@ def partner_weights(trust: np.ndarray, capability: np.ndarray, engaged: np.ndarr
     return weights * engaged[:, None]
 
 
-def _step_sizes(rate: float, noise: np.ndarray) -> np.ndarray:
-    # The three pulls below can add up to twice the gap; capping the step at 0.5 keeps a state from overshooting.
-    return np.minimum(rate * noise, 0.5)
-
-
-def concede(
-    positions: np.ndarray,
-    ideal: np.ndarray,
-    draft: np.ndarray,
-    weights: np.ndarray,
-    flexibility: np.ndarray,
-    partners: np.ndarray,
-    engaged: np.ndarray,
-    rate: float,
-    anchor: float,
-    noise: np.ndarray,
-    low: np.ndarray,
-    high: np.ndarray,
-) -> np.ndarray:
-    """New positions after everyone concedes at once (simultaneous activation).
+class Concession:
+    """The concession rule of one round, for every state at once or one state at a time.
 
         p_i += step_i * [ f_i * w_i * ((draft - p_i) + sum_j A_ij (p_j - p_i)) + (1 - f_i) * anchor * (x_i - p_i) ]
 
     then held within the state's red lines. w_i is the per-dimension concession weight, A the partner weights,
-    step_i = min(rate * noise_i, 0.5). The last term is the domestic pull back toward the ideal point: it makes an
-    inflexible state settle short of the draft instead of drifting all the way.
+    x_i the ideal point and step_i = min(rate * noise_i, 0.5): the pulls can add up to twice the gap, and capping
+    the step keeps a state from overshooting. The last term is the domestic pull back toward the ideal point: it makes
+    an inflexible state settle short of the draft instead of drifting all the way to it.
+
+    The rule is linear in the positions, so it is rearranged once per round into
+        p_i <- keep_i * p_i + pull_i * (A_i . P) + base_i,
+    which `simultaneous` applies to all rows of a snapshot and `move` to one row in place, reading the positions the
+    others hold at that moment (random sequential activation).
     """
-    step = _step_sizes(rate, noise)[:, None]
-    pull_partners = partners @ positions - partners.sum(axis=1, keepdims=True) * positions
-    flex = flexibility[:, None]
-    delta = step * (flex * weights * ((draft - positions) + pull_partners) + (1.0 - flex) * anchor * (ideal - positions))
-    moved = np.clip(positions + delta, low, high)
-    return np.where(engaged[:, None], moved, positions)
 
+    def __init__(self, ideal, draft, weights, flexibility, partners, movers, rate, anchor, noise, low, high):
+        step = np.minimum(rate * noise, 0.5)[:, None]
+        yielding = flexibility[:, None] * weights
+        home = (1.0 - flexibility)[:, None] * anchor
+        reach = partners.sum(axis=1, keepdims=True)
+        self.keep = 1.0 - step * (yielding * (1.0 + reach) + home)
+        self.pull = step * yielding
+        self.base = step * (yielding * draft[None, :] + home * ideal)
+        self.partners, self.movers, self.low, self.high = partners, movers, low, high
+        self._rows: list | None = None  # built on the first `move`: only sequential activation needs them
 
-def concede_one(
-    i: int,
-    positions: np.ndarray,
-    ideal: np.ndarray,
-    draft: np.ndarray,
-    weights: np.ndarray,
-    flexibility: np.ndarray,
-    partners: np.ndarray,
-    partner_total: np.ndarray,
-    step: np.ndarray,
-    anchor: float,
-    low: np.ndarray,
-    high: np.ndarray,
-) -> None:
-    """One state concedes in place (random sequential activation), reading the positions others hold right now.
+    def simultaneous(self, positions: np.ndarray) -> np.ndarray:
+        """New positions when every state concedes on the same snapshot."""
+        moved = self.keep * positions + self.pull * (self.partners @ positions) + self.base
+        np.clip(moved, self.low, self.high, out=moved)
+        return np.where(self.movers[:, None], moved, positions)
 
-    The same rule as `concede`, for row i; partner_total is partners.sum(axis=1) and step the capped step sizes.
-    """
-    p = positions[i]
-    f = flexibility[i]
-    pull_partners = partners[i] @ positions - partner_total[i] * p
-    delta = step[i] * (f * weights[i] * ((draft - p) + pull_partners) + (1.0 - f) * anchor * (ideal[i] - p))
-    np.clip(p + delta, low[i], high[i], out=positions[i])
+    def move(self, i: int, positions: np.ndarray) -> None:
+        """State i concedes in place, reading where the others stand right now."""
+        if self._rows is None:
+            # Row views in a list: indexing a list is far cheaper than slicing arrays in the per-state loop.
+            self._rows = [row if moving else None for row, moving in
+                          zip(zip(self.keep, self.pull, self.base, self.partners, self.low, self.high),
+                              self.movers.tolist())]
+        row = self._rows[i]
+        if row is None:
+            return
+        keep, pull, base, partners, low, high = row
+        new = keep * positions[i] + pull * (partners @ positions) + base
+        np.minimum(np.maximum(new, low, out=new), high, out=positions[i])
 
 
 def coalition_centres(

@@ -147,12 +147,11 @@ class NegotiationModel(mesa.Model):
         self.trust = trust
         self._partners_stale = True
 
-    def _partners(self) -> tuple[np.ndarray, np.ndarray]:
+    def _partners(self) -> np.ndarray:
         if self._partners_stale:
             self._partner_weights = maths.partner_weights(self.trust, self.capability, self.engaged)
-            self._partner_total = self._partner_weights.sum(axis=1)
             self._partners_stale = False
-        return self._partner_weights, self._partner_total
+        return self._partner_weights
 
     def _init_treaty(self) -> None:
         treaty, dims = self.scenario.treaty, self.dimensions
@@ -329,29 +328,19 @@ class NegotiationModel(mesa.Model):
     def concede(self) -> None:
         """States move toward the draft and their trusted partners, within their red lines."""
         protocol = self.scenario.protocol
-        partners, partner_total = self._partners()
+        partners = self._partners()
         sigma = protocol.concession_noise
         # Drawn for every state in row order whatever the activation, so both regimes use the generator alike.
         noise = np.exp(sigma * self.rng.standard_normal(self.n) - 0.5 * sigma * sigma)
         # Signatories of an adopted text hold their positions; the rest keep negotiating toward it.
         movers = self.engaged & ~self.signed
-        weights = maths.concession_weights(self.salience)
+        rule = maths.Concession(self.ideal, self.draft, maths.concession_weights(self.salience), self.flexibility,
+                                partners, movers, protocol.concession_rate, protocol.domestic_anchor, noise,
+                                self.low, self.high)
         if protocol.activation == "simultaneous":
-            self.position = maths.concede(self.position, self.ideal, self.draft, weights, self.flexibility, partners,
-                                          movers, protocol.concession_rate, protocol.domestic_anchor, noise,
-                                          self.low, self.high)
-            return
-        step = np.minimum(protocol.concession_rate * noise, 0.5)
-        position, ideal, draft, flex = self.position, self.ideal, self.draft, self.flexibility
-        anchor, low, high = protocol.domestic_anchor, self.low, self.high
-        movers_l = movers.tolist()
-
-        def move(i: int) -> None:
-            if movers_l[i]:
-                maths.concede_one(i, position, ideal, draft, weights, flex, partners, partner_total, step, anchor,
-                                  low, high)
-
-        self.agents.shuffle_do("concede", move)
+            self.position = rule.simultaneous(self.position)
+        else:
+            self.agents.shuffle_do("concede", rule, self.position)
 
     # ------------------------------------------------------------------------------------------- 4. coalitions --
     def update_coalitions(self) -> None:

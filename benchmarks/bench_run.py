@@ -1,0 +1,64 @@
+"""Wall time and peak memory of one full run: the synthetic 193-state scenario in both activation regimes, and
+scenarios/wpcnt.yaml.
+
+    python benchmarks/bench_run.py [--repeats 7]
+
+Each case is run once to warm up, then `repeats` times; the median wall time is printed with the peak memory the
+run allocated (tracemalloc, measured on a separate run so that tracing does not slow the timed ones) and the process's
+peak resident memory. Targets on a 2-core machine: 193 states in at most 0.5 s (random) and 0.1 s (simultaneous).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.synthetic import synthetic_scenario  # noqa: E402
+from sim.loader import load_scenario  # noqa: E402
+from sim.runner import run_once  # noqa: E402
+
+
+def measure(scenario, repeats: int) -> dict:
+    run_once(scenario, seed=0)  # warm-up (imports, caches)
+    times, rounds = [], []
+    for seed in range(repeats):
+        start = time.perf_counter()
+        result = run_once(scenario, seed=seed)
+        times.append(time.perf_counter() - start)
+        rounds.append(result.summary["rounds"])
+    tracemalloc.start()
+    run_once(scenario, seed=0)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
+            "rounds": statistics.median(rounds), "peak_alloc_mb": peak / 2**20}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    cases = {
+        "193 states, random activation": synthetic_scenario(activation="random"),
+        "193 states, simultaneous activation": synthetic_scenario(activation="simultaneous"),
+        "scenarios/wpcnt.yaml (random)": load_scenario(ROOT / "scenarios" / "wpcnt.yaml"),
+    }
+    print(f"{'case':40s} {'median s':>9s} {'min s':>8s} {'max s':>8s} {'rounds':>7s} {'peak alloc MB':>14s}")
+    for name, scenario in cases.items():
+        m = measure(scenario, args.repeats)
+        print(f"{name:40s} {m['median_s']:9.4f} {m['min_s']:8.4f} {m['max_s']:8.4f} {m['rounds']:7.0f} "
+              f"{m['peak_alloc_mb']:14.2f}")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"process peak resident memory: {rss:.0f} MB (Python, numpy, pandas, mesa loaded)")
+
+
+if __name__ == "__main__":
+    main()
