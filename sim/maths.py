@@ -170,7 +170,7 @@ def respond(
     engaged: np.ndarray,
     reservation: np.ndarray,
     benefit: float,
-    tier_benefit: np.ndarray,
+    tier_depth: np.ndarray,
     locked_support: np.ndarray | None = None,
     open_tiers: np.ndarray | None = None,
     locked_tiers: np.ndarray | None = None,
@@ -178,9 +178,10 @@ def respond(
     """Every state declares support for the core and opts in or out of each tier.
 
     Core: the largest self-enforcing membership (see `stable_membership`). Tier j: among the core's supporters, the
-    largest self-enforcing membership with a state in when tier_gain_ij + tier_benefit_j * m_ij > 0, where
-    tier_gain = loss_core - loss_tier - implementation cost and tier_benefit_j = benefit * (depth of tier j beyond
-    the core): deeper cooperation is worth more, but a tier that barely deepens the core adds little. After adoption, signatures and tier memberships are
+    largest self-enforcing membership with a state in when tier_gain_ij + benefit * depth_j * m_ij > 0, where
+    tier_gain = loss_core - loss_tier - implementation cost and depth_j is how far tier j deepens the core: deeper
+    cooperation is worth more, and a tier that barely deepens the core adds little. A tier the core already meets
+    (depth 0) asks nothing more of its members, so every supporter of the core meets it. After adoption, signatures and tier memberships are
     locked and only the tiers that came into being (`open_tiers`) can be joined.
 
     Returns (support (N,), tiers (N,J), utility of joining the core (N,)).
@@ -192,8 +193,11 @@ def respond(
     for j in range(n_tiers):
         if open_tiers is not None and not open_tiers[j]:
             continue
+        if tier_depth[j] <= 1e-12:
+            tiers[:, j] = support
+            continue
         locked = None if locked_tiers is None else locked_tiers[:, j]
-        tiers[:, j], _ = stable_membership(-tier_gain[:, j], capability, engaged, zero, float(tier_benefit[j]),
+        tiers[:, j], _ = stable_membership(-tier_gain[:, j], capability, engaged, zero, benefit * float(tier_depth[j]),
                                            eligible=support, locked=locked)
     return support, tiers, utility
 

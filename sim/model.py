@@ -198,6 +198,10 @@ class NegotiationModel(mesa.Model):
         self.round += 1
         events = self._apply_events()
         before = self.position.copy()
+        if self.adopted_round is None and self._too_few_at_table():
+            self._record(0.0, events)  # walk-outs at the start of the round leave nobody to vote
+            self._finish("collapse", "too few states remain at the table")
+            return
         if self.adopted_round is None:
             self.propose()
         self.respond()
@@ -257,13 +261,15 @@ class NegotiationModel(mesa.Model):
             members = (self.label == label) & self.engaged
             if coalition.alive and members.any():
                 candidates.append(maths.compromise(self.position, self.salience, self.capability, members))
-        text = everyone
-        for _ in range(3):
-            loss = maths.weighted_distance(self.position, text, self.salience)
-            backers = maths.winning_set(loss, rules.decision, self.engaged, self.capability, rules.threshold,
-                                        rules.min_states)
-            text = maths.compromise(self.position, self.salience, self.capability, backers)
-        candidates.append(text)
+        # Broader coalitions first: aim at a winning coalition of the rule's size and at one halfway to unanimity.
+        for threshold in sorted({(1.0 + rules.threshold) / 2, rules.threshold}, reverse=True):
+            text = everyone
+            for _ in range(3):
+                loss = maths.weighted_distance(self.position, text, self.salience)
+                backers = maths.winning_set(loss, rules.decision, self.engaged, self.capability, threshold,
+                                            rules.min_states)
+                text = maths.compromise(self.position, self.salience, self.capability, backers)
+            candidates.append(text)
         return self._most_backed(candidates)[1]
 
     def _most_backed(self, candidates: list) -> tuple[object, np.ndarray]:
@@ -316,9 +322,9 @@ class NegotiationModel(mesa.Model):
         locked_support = self.signed if adopted else None
         locked_tiers = self.tiers & self.signed[:, None] if adopted else None
         open_tiers = self.tier_alive if adopted else None
-        tier_benefit = benefit * maths.tier_depths(self.draft, self.tier_text)
+        depth = maths.tier_depths(self.draft, self.tier_text)
         support, tiers, utility = maths.respond(loss_core, tier_gain, self.capability, self.engaged,
-                                                self.reservation, benefit, tier_benefit, locked_support, open_tiers,
+                                                self.reservation, benefit, depth, locked_support, open_tiers,
                                                 locked_tiers)
         self.support, self.tiers, self.utility = support, tiers, utility
         if adopted:  # accession: a supporting state signs the text as it stands
@@ -476,7 +482,7 @@ class NegotiationModel(mesa.Model):
             self._finish("agreement" if broad else "partial_agreement", "the treaty entered into force")
             return
         if self.adopted_round is None:
-            if self.engaged.sum() < protocol.collapse_share * self.ever_engaged.sum() or self.engaged.sum() < 2:
+            if self._too_few_at_table():
                 self._finish("collapse", "too few states remain at the table")
                 return
             if movement < protocol.stalemate_epsilon:
@@ -496,6 +502,10 @@ class NegotiationModel(mesa.Model):
                 self._finish("timeout", "the talks reached the last round without adopting a text")
             else:
                 self._finish("signed_not_in_force", "too few ratifications by the last round")
+
+    def _too_few_at_table(self) -> bool:
+        engaged = int(self.engaged.sum())
+        return engaged < 2 or engaged < self.scenario.protocol.collapse_share * int(self.ever_engaged.sum())
 
     def _finish(self, outcome: str, reason: str) -> None:
         self.outcome = outcome

@@ -1,0 +1,53 @@
+"""Shared fixtures: paths of the shipped scenarios, and a helper that writes scenario files."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def scenarios_dir() -> Path:
+    return SCENARIOS
+
+
+@pytest.fixture
+def write_yaml(tmp_path):
+    """Write YAML text (dedented) to a file in a temporary folder and return its path."""
+
+    def write(text: str, name: str = "scenario.yaml") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    return write
+
+
+MINIMAL = """
+metadata:
+  title: Two states
+states:
+  - id: AAA
+    ideal: {attribution_transparency: 0.6, data_sovereignty: 0.4, enforcement: 0.5}
+    capability: 2
+  - id: BBB
+    ideal: {attribution_transparency: 0.5, data_sovereignty: 0.5, enforcement: 0.5}
+    capability: 1
+"""
+
+
+@pytest.fixture
+def minimal_yaml() -> str:
+    """A valid two-state scenario in which every line is known (line 1 is `metadata:`)."""
+    return MINIMAL

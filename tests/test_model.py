@@ -1,0 +1,278 @@
+"""The negotiation model: reproducibility, the phases of a round, events, coalitions and outcomes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.loader import load_raw, load_scenario, validate_raw, with_overrides
+from sim.model import OUTCOMES, NegotiationModel
+from sim.runner import run_once
+
+from .conftest import SCENARIOS
+
+
+def scenario(name: str, **overrides):
+    raw = load_raw(SCENARIOS / f"{name}.yaml")
+    return validate_raw(with_overrides(raw, {k.replace("__", "."): v for k, v in overrides.items()}))
+
+
+@pytest.mark.parametrize("activation", ["random", "simultaneous"])
+@pytest.mark.parametrize("name", ["classroom", "wpcnt", "global_stalemate"])
+def test_same_seed_gives_identical_tables(name, activation):
+    """One scenario and one seed give the same rounds, states and summary, run after run."""
+    sc = scenario(name, protocol__activation=activation)
+    a, b = run_once(sc, seed=11), run_once(sc, seed=11)
+    pd.testing.assert_frame_equal(a.rounds, b.rounds)
+    pd.testing.assert_frame_equal(a.states, b.states)
+    assert {k: v for k, v in a.summary.items() if k != "wall_time_s"} == \
+           {k: v for k, v in b.summary.items() if k != "wall_time_s"}
+
+
+@pytest.mark.parametrize("activation", ["random", "simultaneous"])
+def test_different_seeds_differ_where_the_model_is_stochastic(activation):
+    """Concession noise and ratification draws depend on the seed, so positions differ between seeds."""
+    sc = scenario("wpcnt", protocol__activation=activation)
+    a, b = run_once(sc, seed=1), run_once(sc, seed=2)
+    assert not a.states["position_attribution_transparency"].equals(b.states["position_attribution_transparency"])
+
+
+def test_without_noise_simultaneous_activation_is_deterministic_across_seeds():
+    """With no concession noise and no ratification, nothing is random under simultaneous activation."""
+    sc = scenario("classroom", protocol__activation="simultaneous", protocol__concession_noise=0)
+    pd.testing.assert_frame_equal(run_once(sc, seed=1).states, run_once(sc, seed=99).states)
+
+
+def test_random_activation_order_changes_the_path():
+    """With noise switched off, random sequential activation still differs by seed: the order in which states
+    concede matters because each reads the positions its partners hold at that moment."""
+    sc = scenario("global_stalemate", protocol__concession_noise=0)
+    a, b = run_once(sc, seed=1), run_once(sc, seed=2)
+    assert not np.allclose(a.model.position, b.model.position)
+
+
+def test_rounds_and_states_tables_have_the_documented_shape():
+    """One row per round (from round 0) and one row per state per round, with the documented columns."""
+    result = run_once(scenario("wpcnt"), seed=3)
+    rounds, states = result.rounds, result.states
+    assert rounds["round"].tolist() == list(range(result.summary["rounds"] + 1))
+    assert len(states) == len(rounds) * 8
+    for column in ["support_share", "core_members", "tier_attribution_sharing", "draft_enforcement", "dispersion",
+                   "ratified", "in_force", "chair", "events"]:
+        assert column in rounds
+    for column in ["position_data_sovereignty", "utility", "support", "coalition", "tiers_joined",
+                   "tier_joint_enforcement", "signed", "ratified", "engaged"]:
+        assert column in states
+
+
+def test_red_lines_are_never_crossed():
+    """Over a whole run, no state's position leaves its red lines (Caldera: data sovereignty >= 0.7)."""
+    for activation in ("random", "simultaneous"):
+        result = run_once(scenario("classroom", protocol__activation=activation), seed=5)
+        caldera = result.states[result.states["state"] == "CAL"]
+        assert (caldera["position_data_sovereignty"] >= 0.7 - 1e-12).all()
+
+
+def test_positions_start_at_the_opening_position():
+    """A state with an opening position starts there; others start at their ideal."""
+    sc = scenario("classroom", states__DEL__opening={"enforcement": 0.9})
+    model = NegotiationModel(sc, seed=0)
+    assert model.position[3].tolist() == [0.5, 0.55, 0.9]
+    assert model.position[0].tolist() == [0.85, 0.2, 0.75]
+
+
+def test_stalemate_is_explained():
+    """The classroom stalls under consensus; the summary names the blockers, the dividing dimension (data
+    sovereignty, Caldera's red line) and Caldera as the pivotal state."""
+    result = run_once(scenario("classroom"), seed=1)
+    summary = result.summary
+    assert summary["outcome"] == "stalemate"
+    why = summary["explanation"]
+    assert why["dividing_dimension"] == "data_sovereignty"
+    assert {b["state"] for b in why["blockers"]} >= {"CAL"}
+    assert why["blockers"] == sorted(why["blockers"], key=lambda b: (-b["objections"], b["state"]))
+    assert why["pivotal_concession"]["state"] == "CAL"
+
+
+def test_agreement_enters_into_force_when_enough_ratify():
+    """WPCNT is adopted, then ratified by at least the five states needed, and the run stops there."""
+    result = run_once(scenario("wpcnt"), seed=0)
+    s = result.summary
+    assert s["outcome"] == "agreement" and s["adopted"] and s["in_force"]
+    assert s["ratifications"] >= 5 and s["in_force_round"] == s["rounds"] > s["adopted_round"]
+    assert set(s["ratified"]) <= set(s["core_members"])
+
+
+def test_signed_but_not_in_force_when_nobody_ratifies():
+    """With a ratification rate of 0 the adopted treaty never enters into force."""
+    result = run_once(scenario("wpcnt", rules__ratification_rate=0.0, protocol__max_rounds=30), seed=0)
+    assert result.summary["outcome"] == "signed_not_in_force" and result.summary["rounds"] == 30
+
+
+def test_partial_agreement_when_a_minority_joins():
+    """A treaty in force among fewer states than broad_agreement_share is a partial agreement."""
+    result = run_once(scenario("classroom", rules__decision="majority_count", rules__broad_agreement_share=1.0,
+                               rules__ratifications_needed=2), seed=0)
+    assert result.summary["outcome"] == "partial_agreement"
+    assert len(result.summary["core_members"]) < 4
+
+
+def test_timeout_when_rounds_run_out():
+    """No adoption and no stalemate by the last round is a time-out."""
+    result = run_once(scenario("global_stalemate"), seed=0, max_rounds=5)
+    assert result.summary["outcome"] == "timeout" and result.summary["rounds"] == 5
+
+
+def test_walkouts_collapse_the_talks():
+    """When walk-outs leave fewer than collapse_share of the states, the talks collapse."""
+    events = [{"type": "walkout", "round": 2, "state": s} for s in ("AUR", "BOR", "CAL")]
+    result = run_once(scenario("classroom", events=events), seed=0)
+    assert result.summary["outcome"] == "collapse" and result.summary["rounds"] == 2
+    assert result.summary["walked_out"] == ["AUR", "BOR", "CAL"]
+
+
+def test_endogenous_walkout_after_patience_runs_out():
+    """With walkout_patience set, a state objecting below its reservation for that many rounds leaves."""
+    result = run_once(scenario("classroom", protocol__walkout_patience=3, states__CAL__reservation=0.3), seed=0)
+    states = result.states
+    assert not states[(states["state"] == "CAL")]["engaged"].iloc[-1]
+
+
+def test_stalemate_waits_for_scheduled_events():
+    """A run does not end in stalemate while a scheduled event could still move it: pressure at round 60 lets
+    Caldera concede and the classroom reaches agreement."""
+    events = [{"type": "outside_pressure", "round": 60, "states": ["CAL"], "flexibility_boost": 0.6}]
+    result = run_once(scenario("classroom", events=events, protocol__max_rounds=150), seed=0)
+    assert result.summary["rounds"] > 60
+    assert result.summary["adopted"]
+
+
+def test_cyber_incident_raises_victims_attribution_and_cuts_trust():
+    """Victims' salience and ideal on attribution rise at the incident's round; their trust in the accused falls."""
+    events = [{"type": "cyber_incident", "round": 3, "victims": ["AUR", "DEL"], "accused": ["CAL"],
+               "severity": 0.5, "shift": 0.1}]
+    model = NegotiationModel(scenario("classroom", events=events,
+                                      relations=[{"source": "DEL", "target": "CAL", "trust": 0.8}]), seed=0)
+    before_sal, before_ideal = model.salience.copy(), model.ideal.copy()
+    before_trust = model.trust[3, 2]
+    for _ in range(3):
+        model.step()
+    assert model.salience[0, 0] > before_sal[0, 0] and model.salience[3, 0] > before_sal[3, 0]
+    assert model.salience[1].tolist() == before_sal[1].tolist()
+    assert model.ideal[3, 0] == pytest.approx(before_ideal[3, 0] + 0.1)
+    assert model.trust[3, 2] == pytest.approx(before_trust - 0.5)
+    assert model.log.events[3] == "cyber_incident"
+
+
+def test_government_change_brings_a_new_ideal():
+    """A new government's ideal replaces the old, and its position restarts there."""
+    events = [{"type": "government_change", "round": 2, "state": "CAL",
+               "ideal": {"data_sovereignty": 0.75, "attribution_transparency": 0.5}, "flexibility": 0.6}]
+    model = NegotiationModel(scenario("classroom", events=events), seed=0)
+    model.step()
+    model.step()
+    assert model.ideal[2].tolist() == [0.5, 0.75, 0.3]
+    assert model.flexibility[2] == 0.6
+    # it concedes during round 2 after the change, so it is near (not at) the new ideal
+    assert np.abs(model.position[2] - model.ideal[2]).max() < 0.1
+
+
+def test_join_event_brings_a_state_to_the_table():
+    """Taiwan, not at the table in WPCNT, joins at round 3 and takes part from then on."""
+    result = run_once(scenario("wpcnt", events=[{"type": "join", "round": 3, "state": "TWN"}]), seed=0)
+    twn = result.states[result.states["state"] == "TWN"].set_index("round")["engaged"]
+    assert not twn.loc[2] and twn.loc[3]
+    assert result.summary["states_in_talks"] == 8
+
+
+def test_outside_pressure_raises_flexibility():
+    """Outside pressure adds to flexibility, capped at 1."""
+    model = NegotiationModel(scenario("classroom", events=[
+        {"type": "outside_pressure", "round": 1, "flexibility_boost": 0.5}]), seed=0)
+    model.step()
+    assert model.flexibility.tolist() == [0.8, 0.9, 0.65, 1.0]
+
+
+def test_coalition_members_that_drift_away_defect():
+    """A member whose position is further than defection_distance from its coalition's centre leaves it."""
+    model = NegotiationModel(scenario("classroom", protocol__defection_distance=0.05,
+                                      states__BOR__opening={"attribution_transparency": 0.2,
+                                                            "data_sovereignty": 0.9}), seed=0)
+    model.step()
+    assert model.coalition_of(1) is None and model.coalition_of(0) == "open_net"
+
+
+def test_close_coalitions_merge():
+    """Two coalitions whose centres are within merge_distance merge under the more capable leader."""
+    sc = scenario("classroom", coalitions=[{"name": "a", "members": ["AUR"]}, {"name": "b", "members": ["BOR"]}],
+                  protocol__merge_distance=0.3)
+    model = NegotiationModel(sc, seed=0)
+    model.step()
+    assert model.coalition_of(0) == model.coalition_of(1) == "a+b"
+    assert model.coalitions[-1].leader == 0
+    assert model.trust[0, 1] == model.trust[1, 0] == 0.5
+
+
+@pytest.mark.parametrize("chair", ["compromise", "rotation", "best_supported", "AUR"])
+def test_every_chair_mode_runs_and_records_the_chair(chair):
+    """Each chair mode produces drafts; a state chair is recorded by its id, the secretariat otherwise."""
+    result = run_once(scenario("classroom", protocol__chair=chair), seed=0)
+    chairs = set(result.rounds["chair"].iloc[1:])
+    if chair == "AUR":
+        assert chairs == {"AUR"}
+    elif chair == "compromise":
+        assert chairs == {"secretariat"}
+    elif chair == "rotation":
+        assert chairs == {"AUR"}  # the only coalition leader
+    assert result.summary["outcome"] in OUTCOMES
+
+
+def test_state_chair_pulls_the_draft_toward_itself():
+    """With Caldera in the chair the first draft is closer to Caldera than the neutral compromise."""
+    neutral = NegotiationModel(scenario("classroom"), seed=0)
+    chaired = NegotiationModel(scenario("classroom", protocol__chair="CAL"), seed=0)
+    neutral.step()
+    chaired.step()
+    cal = chaired.position[2]
+    assert np.linalg.norm(chaired.log.draft[1] - cal) < np.linalg.norm(neutral.log.draft[1] - cal)
+
+
+def test_agents_are_mesa_agents_viewing_model_arrays():
+    """Every state is a Mesa agent whose attributes read the model's arrays."""
+    model = NegotiationModel(scenario("classroom"), seed=0)
+    assert len(model.agents) == 4
+    agent = model.state_agents[2]
+    assert agent.state_id == "CAL" and agent.name == "Caldera"
+    assert agent.position.tolist() == model.position[2].tolist()
+    assert agent.coalition is None and model.state_agents[0].coalition == "open_net"
+
+
+def test_core_floor_binds_the_draft():
+    """A core floor holds every draft at or above it (a single-package treaty)."""
+    result = run_once(scenario("classroom", treaty__core__at_least={"enforcement": 0.8}), seed=0)
+    assert (result.rounds["draft_enforcement"].iloc[1:] >= 0.8 - 1e-12).all()
+
+
+def test_tiers_form_only_with_enough_members():
+    """A tier comes into being only if at least entry_threshold signatories opt in; otherwise it has no members."""
+    result = run_once(scenario("wpcnt"), seed=0)
+    tiers = result.summary["tiers"]
+    for name, tier in tiers.items():
+        assert tier["in_being"] == (len(tier["members"]) >= tier["entry_threshold"])
+        assert set(tier["members"]) <= set(result.summary["core_members"])
+    assert tiers["attribution_sharing"]["members"] == ["USA", "AUS", "NZL"]
+
+
+def test_any_number_of_dimensions():
+    """Nothing assumes three dimensions: a one- and a five-dimension scenario run."""
+    for k in (1, 5):
+        dims = [{"name": f"d{i}"} for i in range(k)]
+        states = [{"id": f"S{j}", "ideal": {f"d{i}": (i + j) % 3 / 2 for i in range(k)}, "capability": j + 1}
+                  for j in range(4)]
+        sc = validate_raw(with_overrides(load_raw(SCENARIOS / "classroom.yaml"), {
+            "dimensions": dims, "states": states, "coalitions": [], "treaty": {"tiers": [
+                {"name": "deep", "at_least": {"d0": 0.9}}]}}))
+        result = run_once(sc, seed=0)
+        assert result.summary["outcome"] in OUTCOMES
+        assert len(result.summary["core_text"]) == k
