@@ -28,7 +28,7 @@ class UserError(Exception):
         self.code = code
 
 
-from . import single  # noqa: E402
+from . import single, sweep  # noqa: E402
 
 # Order here is the order in `--help`.
-COMMANDS = [single.RUN, single.VALIDATE, single.SCHEMA]
+COMMANDS = [single.RUN, single.VALIDATE, single.SCHEMA, sweep.SWEEP, sweep.ANALYZE]

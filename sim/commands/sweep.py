@@ -1,0 +1,239 @@
+"""sweep and analyze: batch parameter sweeps and their analysis (see docs/sweeps.md)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from types import SimpleNamespace
+
+from . import ExitCode, UserError
+
+EXECUTORS = ("local", "serial", "dask")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not positive")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative (seeds are 0 or more)")
+    return value
+
+
+# --------------------------------------------------------------------------------------------------------- sweep --
+def add_sweep(sub) -> None:
+    p = sub.add_parser(
+        "sweep", help="run a batch parameter sweep (a spec file, or a scenario with --vary)",
+        description="Run a batch parameter sweep: `sweep SPEC.yaml`, or the quick form `sweep SCENARIO --vary "
+                    "PATH=LO:HI:N ... --replicates R`. Runs stream to a new results folder; `sweep --resume "
+                    "FOLDER` finishes an interrupted sweep. Exit 4 if some runs failed.",
+        epilog="Spec format, storage layout and examples: docs/sweeps.md.")
+    p.add_argument("spec", nargs="?", help="sweep spec YAML file, or a scenario file with --vary")
+    p.add_argument("--resume", metavar="FOLDER", help="finish an interrupted sweep: run only what it lacks")
+    quick = p.add_argument_group("quick form (with a scenario file)")
+    quick.add_argument("--vary", action="append", default=[], metavar="PATH=LO:HI:N",
+                       help="vary an uncertainty: PATH=LO:HI:N (N evenly spaced values), PATH=LO:HI (for "
+                            "--design lhs/sobol/morris) or PATH=a,b,c (listed values); repeatable")
+    quick.add_argument("--lever", action="append", default=[], metavar="PATH=LO:HI:N",
+                       help="vary a lever (what negotiators choose), same forms as --vary; repeatable")
+    quick.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                       help="fix a scenario field for every run (repeatable)")
+    quick.add_argument("--replicates", type=_positive_int, default=1, help="runs per design point (default 1)")
+    quick.add_argument("--seed", type=_seed, default=0, help="master seed (default 0)")
+    quick.add_argument("--design", choices=("grid", "lhs", "sobol", "morris"), default="grid",
+                       help="design (default grid)")
+    quick.add_argument("--samples", type=_positive_int, help="lhs points, sobol base sample N, morris trajectories")
+    quick.add_argument("--rounds", type=_positive_int, help="maximum rounds per run (default: the scenario's)")
+    quick.add_argument("--keep-rounds", action="store_true", help="also store per-round records")
+    quick.add_argument("--name", help="name of the sweep (default: from the file name)")
+    run = p.add_argument_group("where and how to run")
+    run.add_argument("--workers", type=_positive_int, help="worker processes (default: all cores)")
+    run.add_argument("--executor", choices=EXECUTORS, default="local",
+                     help="local process pool (default), serial (this process) or dask (a LocalCluster unless "
+                          "--scheduler is given)")
+    run.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask scheduler, e.g. tcp://HOST:8786")
+    run.add_argument("--runs-per-task", type=_positive_int, help="runs sent to a worker at once (default: automatic)")
+    run.add_argument("--out", default="results", metavar="DIR", help="folder for the new sweep folder "
+                                                                     "(default: results)")
+    run.add_argument("--flush-runs", type=_positive_int, default=1000, metavar="N",
+                     help="write a part file every N runs (default 1000; also every 10 s)")
+    run.add_argument("--quiet", action="store_true", help="no progress; print only the results folder")
+    p.set_defaults(handler=cmd_sweep)
+
+
+def _check_usage(args) -> None:
+    quick_given = bool(args.vary or args.lever or args.overrides or args.replicates != 1 or args.seed != 0
+                       or args.design != "grid" or args.samples or args.rounds or args.keep_rounds or args.name)
+    if args.resume and args.spec:
+        raise UserError("give either a spec file or --resume FOLDER, not both", ExitCode.USAGE)
+    if args.resume and quick_given:
+        raise UserError("--resume takes only --workers, --executor, --scheduler, --runs-per-task, --flush-runs and "
+                        "--quiet: the rest is fixed by the sweep folder", ExitCode.USAGE)
+    if not args.resume and not args.spec:
+        raise UserError("give a sweep spec file, a scenario with --vary, or --resume FOLDER", ExitCode.USAGE)
+    if args.scheduler and args.executor not in ("local", "dask"):
+        raise UserError(f"--scheduler runs on Dask; it cannot be combined with --executor {args.executor}",
+                        ExitCode.USAGE)
+    if args.executor == "serial" and args.workers and args.workers > 1:
+        raise UserError("--executor serial runs in this process: --workers does not apply", ExitCode.USAGE)
+
+
+def _plan(args):
+    from ..loader import ScenarioError
+    from ..sweep.spec import load_spec, quick_spec, read_spec
+
+    try:
+        if args.vary or args.lever:
+            _, data, _ = read_spec(args.spec)
+            if "scenario" in data and "states" not in data:
+                raise UserError(f"{args.spec}: is a sweep spec; --vary and --lever go with a scenario file "
+                                f"(put parameters in the spec's uncertainties or levers)", ExitCode.USAGE)
+            return quick_spec(args.spec, args.vary, args.lever, replicates=args.replicates, seed=args.seed,
+                              overrides=args.overrides, design=args.design, samples=args.samples,
+                              max_rounds=args.rounds, keep_rounds=args.keep_rounds, name=args.name)
+        quick_only = [flag for flag, given in (("--replicates", args.replicates != 1), ("--seed", args.seed != 0),
+                                               ("--set", args.overrides), ("--design", args.design != "grid"),
+                                               ("--samples", args.samples), ("--rounds", args.rounds),
+                                               ("--keep-rounds", args.keep_rounds), ("--name", args.name)) if given]
+        if quick_only:
+            raise UserError(f"{', '.join(quick_only)}: only for the quick form (a scenario with --vary); "
+                            f"with a spec file, write it in the spec", ExitCode.USAGE)
+        return load_spec(args.spec)
+    except ScenarioError as exc:
+        raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: what has finished is stored and the sweep can be resumed."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
+
+
+def cmd_sweep(args) -> int:
+    from ..sweep.design import build_design
+    from ..sweep.engine import execute, stored_failures
+    from ..sweep.executors import WorkerError, make_executor
+    from ..sweep.storage import SweepFolder, SweepFolderError
+
+    _check_usage(args)
+    say = (lambda *a: None) if args.quiet else (lambda text: print(text, file=sys.stderr, flush=True))
+    if args.resume:
+        try:
+            folder = SweepFolder(args.resume)
+        except SweepFolderError as exc:
+            raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
+        if folder.finished:
+            say(f"{folder.id}: already finished; nothing to do")
+            print(folder.path)
+            manifest = _read_manifest(folder)
+            return ExitCode.RUNS_FAILED if manifest.get("failed") else ExitCode.OK
+    else:
+        plan = _plan(args)
+        try:
+            design = build_design(plan)
+        except ValueError as exc:  # SALib refusing a design it cannot make
+            raise UserError(f"{plan.source}: design: {exc}", ExitCode.INVALID_INPUT) from exc
+        folder = SweepFolder.create(args.out, plan, design, command=getattr(args, "argv", None))
+        say(f"sweep {folder.id}: {folder.total} runs ({len(design)} points x {plan.spec.replicates} replicates, "
+            f"{plan.spec.design.kind} design)")
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
+    try:
+        try:
+            executor = make_executor(args.executor, args.workers, args.scheduler)
+        except OSError as exc:
+            raise UserError(f"--scheduler {args.scheduler}: cannot connect ({exc})", ExitCode.INVALID_INPUT) from exc
+        with executor:
+            say(f"running on {executor.describe()}; results: {folder.path}")
+            report = execute(folder, executor, runs_per_task_=args.runs_per_task, flush_runs=args.flush_runs,
+                             progress=not args.quiet, session={"command": getattr(args, "argv", None)})
+    except KeyboardInterrupt:
+        done = int(folder.done().sum())
+        print(f"interrupted: {done} of {folder.total} runs stored; resume with: "
+              f"python run.py sweep --resume {folder.path}", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except WorkerError as exc:
+        done = int(folder.done().sum())
+        raise UserError(f"{exc}; {done} of {folder.total} runs stored; resume with: "
+                        f"python run.py sweep --resume {folder.path}", ExitCode.RUNS_FAILED) from exc
+    except SweepFolderError as exc:
+        raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+    manifest = report.manifest
+    if not args.quiet:
+        outcomes = ", ".join(f"{name} {count}" for name, count in manifest["outcomes"].items()) or "none"
+        print(f"Sweep {folder.id}: {report.total} runs ({report.ran} this time, {report.rate:.1f} runs/s); "
+              f"outcomes: {outcomes}; failed: {report.failed}")
+    if report.failed:
+        for run, error in stored_failures(folder):
+            print(f"failed run {run}: {error}", file=sys.stderr)
+        print(f"{report.failed} of {report.total} runs failed (see failures.csv)", file=sys.stderr)
+    print(folder.path if args.quiet else f"Results: {folder.path}")
+    return ExitCode.RUNS_FAILED if report.failed else ExitCode.OK
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _read_manifest(folder) -> dict:
+    import json
+
+    return json.loads((folder.path / "manifest.json").read_text(encoding="utf-8"))
+
+
+SWEEP = SimpleNamespace(add_parser=add_sweep)
+
+
+# ------------------------------------------------------------------------------------------------------- analyze --
+def add_analyze(sub) -> None:
+    p = sub.add_parser(
+        "analyze", help="analyse a sweep's stored results: outcome chances, heatmap, Sobol or Morris",
+        description="Analyse a sweep folder without rerunning anything: the chance of each outcome (95%% Wilson "
+                    "intervals) for each value of each varied parameter, a heatmap when two parameters vary, and "
+                    "Sobol indices or Morris effects for those designs. Writes CSV tables and PNG figures to a new "
+                    "analysis/ folder inside the sweep folder.")
+    p.add_argument("folder", help="a sweep folder, e.g. results/<sweep-id>")
+    p.add_argument("--bins", type=_positive_int, default=5,
+                   help="bins for a numeric parameter with more than 12 distinct values (default 5)")
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--quiet", action="store_true", help="print only the analysis folder")
+    p.set_defaults(handler=cmd_analyze)
+
+
+def cmd_analyze(args) -> int:
+    from ..sweep.analyze import AnalysisError, analyze, format_report
+    from ..sweep.storage import SweepFolder, SweepFolderError
+
+    try:
+        folder = SweepFolder(args.folder)
+        report = analyze(folder, bins=args.bins, figures=not args.no_figures)
+    except (SweepFolderError, AnalysisError) as exc:
+        raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
+    if args.quiet:
+        print(report.path)
+    else:
+        print(format_report(report))
+        print(f"Analysis: {report.path}")
+    return ExitCode.OK
+
+
+ANALYZE = SimpleNamespace(add_parser=add_analyze)

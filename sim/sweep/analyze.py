@@ -1,0 +1,412 @@
+"""Analysis of a sweep's stored results (never reruns the model).
+
+- The chance of each outcome, with a 95% Wilson interval, for each value of each varied parameter (a numeric
+  parameter with many distinct values, as from a Latin hypercube, is cut into quantile bins).
+- A heatmap of the chance of agreement when exactly two parameters vary.
+- First-order and total Sobol indices (design: sobol) or Morris elementary effects (design: morris), computed by
+  SALib on numeric responses averaged over each point's replicates: the agreement indicator (outcome is agreement),
+  entry into force, rounds, and the number of core members.
+
+Everything is written as CSV tables and PNG figures into a new analysis/ folder of the sweep (analysis-2, ... when
+one exists already); the tables are also returned for printing.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..results import environment, file_digests, new_folder, slug, write_json
+from .design import design_seed, salib_problem, unit_column
+from .storage import SweepFolder
+
+__all__ = ["AnalysisError", "AnalysisReport", "analyze", "wilson_interval", "outcome_chances", "format_report",
+           "RESPONSES"]
+
+MAX_LEVELS = 12  # a numeric parameter with more distinct values than this is binned
+RESPONSES = {
+    "agreement": "outcome is agreement (share of replicates)",
+    "in_force": "treaty entered into force (share of replicates)",
+    "rounds": "rounds until the run ended (mean)",
+    "core_members_n": "states in the core (mean)",
+}
+KNOWN_OUTCOMES = ("agreement", "partial_agreement", "signed_not_in_force", "stalemate", "collapse", "timeout")
+
+
+class AnalysisError(Exception):
+    pass
+
+
+@dataclass
+class AnalysisReport:
+    path: Path
+    sweep: str
+    runs: int
+    expected: int
+    failed: int
+    overall: pd.DataFrame
+    by_parameter: pd.DataFrame
+    heatmap: pd.DataFrame | None = None
+    sensitivity: pd.DataFrame | None = None
+    sensitivity_kind: str | None = None
+    notes: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------------ statistics --
+def wilson_interval(count, total, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for a binomial share (statsmodels' proportion_confint when installed)."""
+    count = np.asarray(count, dtype=float)
+    total = np.asarray(total, dtype=float)
+    try:
+        from statsmodels.stats.proportion import proportion_confint
+    except ImportError:
+        from scipy.stats import norm
+
+        # The Wilson score interval (Wilson 1927), as statsmodels computes it; scipy gives the normal quantile.
+        z = norm.ppf(0.5 + confidence / 2.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = count / total
+            denominator = 1.0 + z * z / total
+            centre = (share + z * z / (2.0 * total)) / denominator
+            half = z * np.sqrt(share * (1.0 - share) / total + z * z / (4.0 * total * total)) / denominator
+        low, high = centre - half, centre + half
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            low, high = proportion_confint(count, total, alpha=1.0 - confidence, method="wilson")
+    low = np.where(total > 0, np.clip(low, 0.0, 1.0), np.nan)
+    high = np.where(total > 0, np.clip(high, 0.0, 1.0), np.nan)
+    return low, high
+
+
+def _outcome_order(outcomes) -> list[str]:
+    present = [o for o in pd.unique(pd.Series(list(outcomes))) if isinstance(o, str)]
+    return [o for o in KNOWN_OUTCOMES if o in present] + sorted(o for o in present if o not in KNOWN_OUTCOMES)
+
+
+def outcome_chances(runs: pd.DataFrame, by: str | None, outcomes: list[str]) -> pd.DataFrame:
+    """Long table: (group,) outcome, runs, count, share, ci_low, ci_high, failed; shares among completed runs."""
+    completed = runs[runs["error"].isna()]
+    if by is None:
+        groups = [("all", completed, runs)]
+    else:
+        groups = [(value, completed[completed[by] == value], rows) for value, rows in runs.groupby(by, sort=True,
+                                                                                                  observed=True)]
+    records = []
+    for value, done, everything in groups:
+        counts = done["outcome"].value_counts()
+        n = len(done)
+        for outcome in outcomes:
+            k = int(counts.get(outcome, 0))
+            records.append({"value": value, "outcome": outcome, "runs": n, "count": k,
+                            "share": k / n if n else np.nan, "failed": len(everything) - n})
+    table = pd.DataFrame.from_records(records)
+    if table.empty:
+        return table
+    low, high = wilson_interval(table["count"], table["runs"])
+    table["ci_low"], table["ci_high"] = low, high
+    return table
+
+
+def _levels(runs: pd.DataFrame, parameter, bins: int) -> tuple[pd.Series, list]:
+    """The grouping of runs by a parameter's value: the values themselves, or quantile bins when there are many."""
+    column = runs[parameter.path]
+    distinct = column.dropna().unique()
+    if parameter.kind == "values" or parameter.codec not in ("float", "int") or len(distinct) <= MAX_LEVELS:
+        order = list(parameter.values) if parameter.kind == "values" else sorted(distinct)
+        encoded = [parameter.encode(v) for v in order] if parameter.kind == "values" else order
+        present = [v for v in encoded if v in set(distinct)]
+        return column, present
+    cut = pd.qcut(column.astype(float), q=bins, duplicates="drop")
+    labels = [f"[{iv.left:.4g}, {iv.right:.4g}]" for iv in cut.cat.categories]
+    binned = cut.cat.rename_categories(labels).astype(object)
+    return binned, labels
+
+
+# ----------------------------------------------------------------------------------------------- sensitivity --
+def _responses(runs: pd.DataFrame) -> pd.DataFrame:
+    completed = runs[runs["error"].isna()]
+    frame = pd.DataFrame({
+        "point": completed["point"],
+        "agreement": (completed["outcome"] == "agreement").astype(float),
+        "in_force": completed["in_force"].astype(float),
+        "rounds": completed["rounds"].astype(float),
+        "core_members_n": completed["core_members_n"].astype(float),
+    })
+    return frame.groupby("point").mean()
+
+
+def _sensitivity(folder: SweepFolder, runs: pd.DataFrame, notes: list[str]) -> tuple[pd.DataFrame | None, str]:
+    kind = folder.info["design"]["kind"]
+    design = folder.design()
+    means = _responses(runs).reindex(design["point"])
+    missing = int(means["agreement"].isna().sum())
+    if missing:
+        notes.append(f"{kind} indices not computed: {missing} design points have no completed run "
+                     f"(they need every point)")
+        return None, kind
+    problem = salib_problem(folder.parameters)
+    seed = design_seed(folder.seed)
+    frames = []
+    for response in RESPONSES:
+        y = means[response].to_numpy(dtype=float)
+        if np.allclose(y, y[0]):
+            notes.append(f"{kind}: {response} does not vary across the design ({y[0]:.4g} everywhere); no indices")
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if kind == "sobol":
+                from SALib.analyze import sobol
+
+                result = sobol.analyze(problem, y, calc_second_order=bool(folder.info["design"]["second_order"]),
+                                       seed=seed)
+                frame = pd.DataFrame({"parameter": problem["names"], "S1": result["S1"],
+                                      "S1_conf": result["S1_conf"], "ST": result["ST"], "ST_conf": result["ST_conf"]})
+            else:
+                from SALib.analyze import morris
+
+                x = design[[unit_column(p.path) for p in folder.parameters]].to_numpy(dtype=float)
+                result = morris.analyze(problem, x, y, num_levels=int(folder.info["design"]["levels"]), seed=seed)
+                frame = pd.DataFrame({"parameter": problem["names"], "mu": result["mu"],
+                                      "mu_star": result["mu_star"], "sigma": result["sigma"],
+                                      "mu_star_conf": result["mu_star_conf"]})
+        frame.insert(0, "response", response)
+        frames.append(frame)
+    if not frames:
+        return None, kind
+    return pd.concat(frames, ignore_index=True), kind
+
+
+# ------------------------------------------------------------------------------------------------- figures --
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _chances_figure(table: pd.DataFrame, parameter: str, levels: list, path: Path) -> None:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.9 * len(levels) + 3), 3.8))
+    positions = np.arange(len(levels))
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    width = 0.8 / max(1, len(outcomes))
+    for j, outcome in enumerate(outcomes):
+        rows = table[table["outcome"] == outcome].set_index("value").reindex(levels)
+        share = rows["share"].to_numpy(dtype=float)
+        # Clipped at 0: at a share of exactly 0 or 1 rounding can put the bound a hair on the wrong side.
+        below = np.clip(share - rows["ci_low"].to_numpy(dtype=float), 0.0, None)
+        above = np.clip(rows["ci_high"].to_numpy(dtype=float) - share, 0.0, None)
+        offset = (j - (len(outcomes) - 1) / 2) * width
+        ax.errorbar(positions + offset, share, yerr=[below, above], fmt="o", capsize=3, label=outcome)
+    ax.set_xticks(positions)
+    ax.set_xticklabels([str(v) for v in levels], rotation=30 if len(levels) > 5 else 0, ha="right"
+                       if len(levels) > 5 else "center")
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel(parameter)
+    ax.set_ylabel("chance (95% Wilson interval)")
+    ax.legend(fontsize="small", loc="best")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _heatmap_figure(grid: pd.DataFrame, counts: pd.DataFrame, title: str, path: Path) -> None:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(max(4.5, 0.8 * grid.shape[1] + 2.5), max(3.5, 0.55 * grid.shape[0] + 2)))
+    image = ax.imshow(grid.to_numpy(dtype=float), vmin=0, vmax=1, cmap="viridis", aspect="auto", origin="lower")
+    ax.set_xticks(range(grid.shape[1]))
+    ax.set_xticklabels([str(c) for c in grid.columns], rotation=30, ha="right")
+    ax.set_yticks(range(grid.shape[0]))
+    ax.set_yticklabels([str(i) for i in grid.index])
+    ax.set_xlabel(grid.columns.name)
+    ax.set_ylabel(grid.index.name)
+    values = grid.to_numpy(dtype=float)
+    for (i, j), share in np.ndenumerate(values):
+        if share == share:
+            ax.text(j, i, f"{share:.0%}\n(n={int(counts.iat[i, j])})", ha="center", va="center", fontsize=7,
+                    color="white" if share < 0.6 else "black")
+    fig.colorbar(image, ax=ax, label="chance of agreement")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _sensitivity_figure(table: pd.DataFrame, kind: str, path: Path) -> None:
+    plt = _plt()
+    responses = list(dict.fromkeys(table["response"]))
+    fig, axes = plt.subplots(1, len(responses), figsize=(4.2 * len(responses), 3.6), squeeze=False)
+    for ax, response in zip(axes[0], responses):
+        rows = table[table["response"] == response]
+        names = list(rows["parameter"])
+        positions = np.arange(len(names))
+        if kind == "sobol":
+            ax.bar(positions - 0.2, rows["S1"], 0.4, yerr=rows["S1_conf"], capsize=3, label="first order (S1)")
+            ax.bar(positions + 0.2, rows["ST"], 0.4, yerr=rows["ST_conf"], capsize=3, label="total (ST)")
+            ax.set_ylabel("Sobol index")
+        else:
+            ax.bar(positions, rows["mu_star"], 0.6, yerr=rows["mu_star_conf"], capsize=3, label="mu*")
+            ax.plot(positions, rows["sigma"], "kD", label="sigma")
+            ax.set_ylabel("elementary effect")
+        ax.set_xticks(positions)
+        ax.set_xticklabels(names, rotation=30, ha="right", fontsize="small")
+        ax.set_title(response)
+        ax.grid(alpha=0.3, axis="y")
+    axes[0][0].legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------------------------------------------- main --
+def analyze(folder: SweepFolder | str | Path, bins: int = 5, figures: bool = True) -> AnalysisReport:
+    """Analyse a sweep folder's stored runs and write the tables and figures to a new analysis folder in it."""
+    if not isinstance(folder, SweepFolder):
+        folder = SweepFolder(folder)
+    runs = folder.read_runs().to_pandas()
+    notes: list[str] = []
+    if runs.empty:
+        raise AnalysisError(f"{folder.path}: no runs stored yet")
+    if not folder.finished:
+        notes.append(f"the sweep is not finished: {len(runs)} of {folder.total} runs stored "
+                     f"(finish it with run.py sweep --resume {folder.path})")
+    failed = int(runs["error"].notna().sum())
+    if failed:
+        notes.append(f"{failed} runs failed; chances are among the {len(runs) - failed} completed runs "
+                     f"(failures per value in the `failed` column)")
+    outcomes = _outcome_order(runs["outcome"].dropna())
+
+    overall = outcome_chances(runs, None, outcomes).drop(columns="value")
+    parts, levels_of = [], {}
+    grouped = runs.copy()
+    for parameter in folder.parameters:
+        column, levels = _levels(runs, parameter, bins)
+        grouped[parameter.path] = column
+        levels_of[parameter.path] = levels
+        table = outcome_chances(grouped, parameter.path, outcomes)
+        if table.empty:
+            continue
+        table.insert(0, "parameter", parameter.path)
+        table.insert(1, "section", parameter.section)
+        parts.append(table)
+    by_parameter = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["parameter", "section", "value", "outcome", "runs", "count", "share", "failed", "ci_low",
+                 "ci_high"])
+
+    heatmap = counts = None
+    if len(folder.parameters) == 2:
+        first, second = (p.path for p in folder.parameters)
+        completed = grouped[grouped["error"].isna()].copy()
+        completed["agreement"] = (completed["outcome"] == "agreement").astype(float)
+        heatmap = completed.pivot_table(index=first, columns=second, values="agreement", aggfunc="mean",
+                                        observed=True)
+        counts = completed.pivot_table(index=first, columns=second, values="agreement", aggfunc="size",
+                                       observed=True)
+        heatmap = heatmap.reindex(index=[v for v in levels_of[first] if v in heatmap.index],
+                                  columns=[v for v in levels_of[second] if v in heatmap.columns])
+        counts = counts.reindex(index=heatmap.index, columns=heatmap.columns).fillna(0)
+    elif len(folder.parameters) > 2:
+        notes.append("no heatmap: it is drawn when exactly two parameters vary")
+
+    sensitivity, kind = None, folder.info["design"]["kind"]
+    if kind in ("sobol", "morris"):
+        sensitivity, kind = _sensitivity(folder, runs, notes)
+
+    with new_folder(folder.path, "analysis") as building:
+        out = building.path
+        written = []
+        overall.to_csv(out / "outcomes.csv", index=False)
+        by_parameter.to_csv(out / "outcomes_by_parameter.csv", index=False)
+        written += ["outcomes.csv", "outcomes_by_parameter.csv"]
+        if heatmap is not None:
+            long = heatmap.stack(future_stack=True).rename("agreement").reset_index()
+            long["runs"] = counts.stack(future_stack=True).to_numpy()
+            long.to_csv(out / "heatmap_agreement.csv", index=False)
+            written.append("heatmap_agreement.csv")
+        if sensitivity is not None:
+            name = "sobol_indices.csv" if kind == "sobol" else "morris_effects.csv"
+            sensitivity.to_csv(out / name, index=False)
+            written.append(name)
+        if figures:
+            for parameter in folder.parameters:
+                rows = by_parameter[by_parameter["parameter"] == parameter.path]
+                if rows.empty:
+                    continue
+                name = f"outcomes_{slug(parameter.path)}.png"
+                _chances_figure(rows, parameter.path, levels_of[parameter.path], out / name)
+                written.append(name)
+            if heatmap is not None and heatmap.size:
+                _heatmap_figure(heatmap, counts, "Chance of agreement", out / "heatmap_agreement.png")
+                written.append("heatmap_agreement.png")
+            if sensitivity is not None:
+                name = "sobol.png" if kind == "sobol" else "morris.png"
+                _sensitivity_figure(sensitivity, kind, out / name)
+                written.append(name)
+        write_json(out / "manifest.json", {
+            "kind": "analysis",
+            "sweep": folder.id,
+            "runs": len(runs),
+            "expected_runs": folder.total,
+            "failed": failed,
+            "sweep_finished": folder.finished,
+            "design": kind,
+            "responses": RESPONSES if sensitivity is not None else None,
+            "notes": notes,
+            "environment": environment(),
+            "files": file_digests(out),
+        })
+    return AnalysisReport(path=building.final, sweep=folder.id, runs=len(runs), expected=folder.total,
+                          failed=failed, overall=overall, by_parameter=by_parameter, heatmap=heatmap,
+                          sensitivity=sensitivity, sensitivity_kind=kind if sensitivity is not None else None,
+                          notes=notes, files=written)
+
+
+def _pct(share, low, high) -> str:
+    if share != share:
+        return "-"
+    return f"{share:6.1%} [{low:.0%}, {high:.0%}]"
+
+
+def format_report(report: AnalysisReport) -> str:
+    """The analysis as text for the terminal."""
+    lines = [f"Sweep {report.sweep}: {report.runs} of {report.expected} runs stored, {report.failed} failed"]
+    lines.append("")
+    lines.append("Chance of each outcome (95% Wilson interval):")
+    for row in report.overall.itertuples():
+        lines.append(f"  {row.outcome:<20} {_pct(row.share, row.ci_low, row.ci_high)}  ({row.count}/{row.runs})")
+    for parameter, rows in report.by_parameter.groupby("parameter", sort=False):
+        lines.append("")
+        lines.append(f"By {parameter} ({rows['section'].iloc[0]}):")
+        outcomes = list(dict.fromkeys(rows["outcome"]))
+        lines.append("  " + f"{'value':<18}" + "".join(f"{o:>22}" for o in outcomes) + f"{'runs':>7}")
+        for value, group in rows.groupby("value", sort=False):
+            cells = []
+            for outcome in outcomes:
+                r = group[group["outcome"] == outcome].iloc[0]
+                cells.append(f"{_pct(r.share, r.ci_low, r.ci_high):>22}")
+            lines.append("  " + f"{str(value):<18}" + "".join(cells) + f"{int(group['runs'].iloc[0]):>7}")
+    if report.heatmap is not None:
+        lines.append("")
+        lines.append(f"Chance of agreement by {report.heatmap.index.name} (rows) and {report.heatmap.columns.name} "
+                     f"(columns):")
+        lines.append(report.heatmap.to_string(float_format=lambda v: f"{v:.2f}"))
+    if report.sensitivity is not None:
+        lines.append("")
+        if report.sensitivity_kind == "sobol":
+            lines.append("Sobol indices (first order S1, total ST, with 95% half-widths):")
+            columns = ["response", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
+        else:
+            lines.append("Morris elementary effects (mu*, sigma):")
+            columns = ["response", "parameter", "mu", "mu_star", "sigma", "mu_star_conf"]
+        lines.append(report.sensitivity[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    for note in report.notes:
+        lines.append(f"note: {note}")
+    return "\n".join(lines)

@@ -1,0 +1,354 @@
+"""A sweep's folder: set up completely before the first run, filled by part files as runs finish, sealed by a
+manifest.
+
+    results/<sweep-id>/
+      spec.yaml            the spec as written (for the quick form: as made from the command line)
+      scenario.yaml        the base scenario every run starts from (extends and set: resolved)
+      design.parquet/.csv  one row per design point
+      sweep.json           what the sweep is: parameters, design, replicates, master seed, columns
+      sessions.jsonl       one line per start and end of `run.py sweep` on this folder (appended, never rewritten)
+      runs/part-NNNNNN.parquet     per-run rows, written as runs finish
+      rounds/part-NNNNNN.parquet   per-round records (keep: rounds), same part numbers as runs/
+      states/part-NNNNNN.parquet   per-state records (keep: states)
+      runs.parquet, runs.csv       every run, sorted by run index (written at the end)
+      failures.csv                 the runs that raised, if any
+      manifest.json                written last: a sweep without it is not finished
+
+Why this survives kill -9: a part file is written under a hidden temporary name and renamed into place, so a part
+either exists whole or not at all; the rounds and states parts of a flush are renamed before its runs part, so a run
+counts as done only once everything it produced is on disk. A resume deletes temporary files and the rounds and
+states parts that have no runs part, then runs exactly the run indexes that no runs part holds. The folder is locked
+(flock) while a process works on it, so two resumes cannot write the same runs.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import fcntl
+import json
+import os
+import re
+import shlex
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import yaml
+
+from ..loader import RawScenario, parse_yaml, scenario_hash
+from ..results import environment, file_digests, new_folder, slug, write_json
+from .spec import Parameter, SweepPlan
+from .tasks import Run, RunContext, TaskResult, runs_schema
+
+__all__ = ["SweepFolder", "PartWriter", "SweepFolderError"]
+
+PART = re.compile(r"^part-(\d{6,})\.parquet$")
+KINDS = ("runs", "rounds", "states")
+
+
+class SweepFolderError(Exception):
+    """A folder that is not a sweep, is already finished, or is busy."""
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _stamp() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+def _write_atomic(path: Path, write) -> None:
+    """Write through a hidden temporary file in the same folder, then rename into place."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    write(temporary)
+    with open(temporary, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+class SweepFolder:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        info_path = self.path / "sweep.json"
+        if not info_path.is_file():
+            raise SweepFolderError(f"{self.path}: not a sweep folder (no sweep.json)")
+        self.info = json.loads(info_path.read_text(encoding="utf-8"))
+        self.parameters = [Parameter.from_description(p) for p in self.info["parameters"]]
+        self.total = int(self.info["runs"])
+        self.replicates = int(self.info["replicates"])
+        self.seed = int(self.info["seed"])
+        self._design: pd.DataFrame | None = None
+        self._lock_handle = None
+
+    # ------------------------------------------------------------------------------------------------ create --
+    @classmethod
+    def create(cls, parent: str | Path, plan: SweepPlan, design: pd.DataFrame, command: list[str] | None,
+               name: str | None = None) -> "SweepFolder":
+        """Make a new folder with everything a run needs; it appears under its final name only when complete."""
+        spec = plan.spec
+        total = len(design) * spec.replicates
+        sweep_name = f"{slug(name or plan.name)}-{_stamp()}"
+        with new_folder(parent, sweep_name) as building:
+            folder = building.path
+            (folder / "spec.yaml").write_text(plan.text, encoding="utf-8")
+            (folder / "scenario.yaml").write_text(
+                yaml.safe_dump(plan.base.data, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
+            design.to_parquet(folder / "design.parquet", index=False, engine="pyarrow")
+            design.to_csv(folder / "design.csv", index=False)
+            for kind in KINDS:
+                (folder / kind).mkdir()
+            info = {
+                "kind": "sweep",
+                "name": plan.name,
+                "created_utc": _now(),
+                "spec": {"source": plan.source, "description": spec.description},
+                "scenario": {"title": plan.scenario.metadata.title, "source": plan.scenario_source,
+                             "sha256": scenario_hash(plan.scenario)},
+                "design": {**spec.design.model_dump(), "points": len(design)},
+                "parameters": [p.describe() for p in plan.parameters],
+                "replicates": spec.replicates,
+                "seed": spec.seed,
+                "runs": total,
+                "run_index": "point * replicates + replicate",
+                "run_seed": "SeedSequence(seed).spawn(runs)[run], drawn as a 63-bit integer (sim.sweep.design)",
+                "max_rounds": spec.max_rounds,
+                "keep": spec.keep.model_dump(),
+                "runs_per_task": spec.runs_per_task,
+                "dimensions": plan.scenario.dimension_names,
+                "tiers": [t.name for t in plan.scenario.treaty.tiers],
+                "command": command,
+            }
+            write_json(folder / "sweep.json", info)
+        final = cls(building.final)
+        final.info["id"] = final.path.name
+        return final
+
+    # ------------------------------------------------------------------------------------------------- state --
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    @property
+    def finished(self) -> bool:
+        return (self.path / "manifest.json").is_file()
+
+    @property
+    def keep(self) -> dict:
+        return self.info.get("keep") or {}
+
+    def design(self) -> pd.DataFrame:
+        if self._design is None:
+            self._design = pd.read_parquet(self.path / "design.parquet")
+        return self._design
+
+    def schema(self) -> pa.Schema:
+        return runs_schema(self.parameters, self.info["dimensions"], self.info["tiers"])
+
+    def context(self) -> RunContext:
+        text = (self.path / "scenario.yaml").read_text(encoding="utf-8")
+        data, origins = parse_yaml(text, str(self.path / "scenario.yaml"))
+        base = RawScenario(data, origins, str(self.path / "scenario.yaml"))
+        keep = self.keep
+        return RunContext(base=base, parameters=tuple(self.parameters), dimensions=tuple(self.info["dimensions"]),
+                          tiers=tuple(self.info["tiers"]), max_rounds=self.info.get("max_rounds"),
+                          keep_rounds=bool(keep.get("rounds")), keep_states=bool(keep.get("states")))
+
+    def parts(self, kind: str) -> dict[int, Path]:
+        folder = self.path / kind
+        out = {}
+        if folder.is_dir():
+            for path in folder.iterdir():
+                match = PART.match(path.name)
+                if match:
+                    out[int(match.group(1))] = path
+        return dict(sorted(out.items()))
+
+    def clean_partial(self) -> list[str]:
+        """Delete what a killed process left half-done: temporary files and parts without their runs part."""
+        removed = []
+        runs = self.parts("runs")
+        for kind in KINDS:
+            folder = self.path / kind
+            if not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                if path.name.startswith(".") and path.name.endswith(".tmp"):
+                    path.unlink()
+                    removed.append(str(path.relative_to(self.path)))
+            if kind != "runs":
+                for seq, path in self.parts(kind).items():
+                    if seq not in runs:
+                        path.unlink()
+                        removed.append(str(path.relative_to(self.path)))
+        return removed
+
+    def done(self) -> np.ndarray:
+        """A mask over run indexes: True for runs that a runs part holds."""
+        done = np.zeros(self.total, dtype=bool)
+        for seq, path in self.parts("runs").items():
+            runs = pq.read_table(path, columns=["run"]).column("run").to_numpy()
+            if done[runs].any() or len(np.unique(runs)) != len(runs):
+                raise SweepFolderError(f"{path}: holds runs that another part already holds")
+            done[runs] = True
+        return done
+
+    def next_part(self) -> int:
+        numbers = [seq for kind in KINDS for seq in self.parts(kind)]
+        return max(numbers, default=0) + 1
+
+    def pending_runs(self, done: np.ndarray):
+        """Runs still to do, in run order, each with its seed and parameter values."""
+        from .design import run_seed
+
+        design = self.design()
+        columns = [p.path for p in self.parameters]
+        values = list(design[columns].itertuples(index=False, name=None)) if columns else None
+        for run in np.flatnonzero(~done):
+            run = int(run)
+            point, replicate = divmod(run, self.replicates)
+            point_values = tuple(_plain(v) for v in values[point]) if values is not None else ()
+            yield Run(run=run, point=point, replicate=replicate, seed=run_seed(self.seed, run), values=point_values)
+
+    # -------------------------------------------------------------------------------------------- sessions --
+    def log_session(self, entry: dict) -> None:
+        with open(self.path / "sessions.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"time_utc": _now(), **entry}) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def sessions(self) -> list[dict]:
+        path = self.path / "sessions.jsonl"
+        if not path.is_file():
+            return []
+        out = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue  # a line cut short by a kill
+        return out
+
+    def lock(self) -> None:
+        handle = open(self.path / ".lock", "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise SweepFolderError(f"{self.path}: another process is working on this sweep") from None
+        self._lock_handle = handle
+
+    def unlock(self) -> None:
+        if self._lock_handle is not None:
+            fcntl.flock(self._lock_handle, fcntl.LOCK_UN)
+            self._lock_handle.close()
+            self._lock_handle = None
+
+    # ------------------------------------------------------------------------------------------------ tables --
+    def read_runs(self) -> pa.Table:
+        """Every stored run row, sorted by run index (from runs.parquet once finished, else from the parts)."""
+        final = self.path / "runs.parquet"
+        if final.is_file():
+            return pq.read_table(final)
+        tables = [pq.read_table(path, schema=self.schema()) for path in self.parts("runs").values()]
+        if not tables:
+            return self.schema().empty_table()
+        return pa.concat_tables(tables).sort_by("run")
+
+    def finish(self, totals: dict | None = None) -> dict:
+        """Write the sorted tables and, last, the manifest. Returns the manifest."""
+        table = self.read_runs()
+        runs = table.column("run").to_numpy()
+        if len(runs) != self.total or not np.array_equal(runs, np.arange(self.total)):
+            missing = self.total - len(np.unique(runs))
+            raise SweepFolderError(f"{self.path}: {missing} runs are missing; cannot finish")
+        _write_atomic(self.path / "runs.parquet", lambda p: pq.write_table(table, p))
+        _write_atomic(self.path / "runs.csv", lambda p: pa_csv.write_csv(table, p))
+        errors = table.column("error")
+        failed_mask = errors.is_valid()
+        failed = int(failed_mask.to_numpy(zero_copy_only=False).sum())
+        if failed:
+            failures = table.filter(failed_mask)
+            _write_atomic(self.path / "failures.csv", lambda p: pa_csv.write_csv(failures, p))
+        outcomes = pd.Series(table.column("outcome").to_pylist()).value_counts(dropna=True)
+        wall = pc.sum(table.column("wall_time_s")).as_py() or 0.0
+        command = self.info.get("command") or []
+        manifest = {
+            "kind": "sweep",
+            "id": self.id,
+            "created_utc": self.info.get("created_utc"),
+            "finished_utc": _now(),
+            "spec": self.info["spec"],
+            "scenario": self.info["scenario"],
+            "design": self.info["design"],
+            "parameters": self.info["parameters"],
+            "replicates": self.replicates,
+            "seed": self.seed,
+            "runs": self.total,
+            "failed": failed,
+            "outcomes": {str(k): int(v) for k, v in outcomes.items()},
+            "run_wall_time_s": round(float(wall), 6),
+            "keep": self.keep,
+            "sessions": self.sessions(),
+            "environment": environment(),
+            "files": file_digests(self.path),
+            "reproduce": ("python run.py " + shlex.join(command)) if command else None,
+        }
+        if totals:
+            manifest.update(totals)
+        _write_atomic(self.path / "manifest.json", lambda p: write_json(p, manifest))
+        return manifest
+
+
+def _plain(value):
+    """numpy scalars from the design table as plain Python values (they are sent to workers and stored)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+class PartWriter:
+    """Buffers finished runs and writes them as part files: every `flush_runs` runs or `flush_seconds` seconds."""
+
+    def __init__(self, folder: SweepFolder, flush_runs: int = 1000, flush_seconds: float = 10.0,
+                 flush_records: int = 200_000):
+        self.folder = folder
+        self.schema = folder.schema()
+        self.flush_runs = max(1, int(flush_runs))
+        self.flush_seconds = flush_seconds
+        self.flush_records = flush_records
+        self.seq = folder.next_part()
+        self.rows: list[dict] = []
+        self.rounds: list[pa.Table] = []
+        self.states: list[pa.Table] = []
+        self.records = 0
+        self.last = time.monotonic()
+        self.written = 0
+
+    def add(self, result: TaskResult) -> None:
+        self.rows.extend(result.rows)
+        for bucket, table in ((self.rounds, result.rounds), (self.states, result.states)):
+            if table is not None:
+                bucket.append(table)
+                self.records += table.num_rows
+        if (len(self.rows) >= self.flush_runs or self.records >= self.flush_records
+                or time.monotonic() - self.last >= self.flush_seconds):
+            self.flush()
+
+    def flush(self) -> None:
+        self.last = time.monotonic()
+        if not self.rows:
+            return
+        name = f"part-{self.seq:06d}.parquet"
+        for kind, tables in (("rounds", self.rounds), ("states", self.states)):
+            if tables:
+                table = pa.concat_tables(tables, promote_options="permissive")
+                _write_atomic(self.folder.path / kind / name, lambda p, t=table: pq.write_table(t, p))
+        runs = pa.Table.from_pylist(self.rows, schema=self.schema)
+        _write_atomic(self.folder.path / "runs" / name, lambda p: pq.write_table(runs, p))
+        self.written += len(self.rows)
+        self.seq += 1
+        self.rows, self.rounds, self.states, self.records = [], [], [], 0
