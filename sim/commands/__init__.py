@@ -28,7 +28,7 @@ class UserError(Exception):
         self.code = code
 
 
-from . import single, sweep  # noqa: E402
+from . import compare, importers, single, sweep  # noqa: E402
 
 # Order here is the order in `--help`.
-COMMANDS = [single.RUN, single.VALIDATE, single.SCHEMA, sweep.SWEEP, sweep.ANALYZE]
+COMMANDS = [single.RUN, single.VALIDATE, single.SCHEMA, sweep.SWEEP, sweep.ANALYZE, compare.COMPARE, importers.IMPORT]
