@@ -101,7 +101,7 @@ class NegotiationModel(mesa.Model):
         self.position = self.opening.copy()
         self.engaged = np.array([s.at_table for s in sc.states], dtype=bool)
         self.ever_engaged = self.engaged.copy()
-        self.support = self.engaged.copy()  # before the first round, everyone expects everyone to join
+        self.support = np.zeros(self.n, bool)  # nothing has been declared before the first round
         self.signed = np.zeros(self.n, bool)
         self.ratified = np.zeros(self.n, bool)
         self.objections = np.zeros(self.n, dtype=np.int64)  # rounds in which a failed vote found the state objecting

@@ -108,7 +108,7 @@ class State(Strict):
 
 
 class Coalition(Strict):
-    name: Name
+    name: Name = Field(description="Identifier of the coalition.")
     members: list[StateId] = Field(min_length=1, description="States in the coalition at the start.")
     leader: StateId | None = Field(None, description="Leading state (default: the most capable member).")
     cohesion: Unit = Field(0.5, description="Trust among members, in [0, 1]: how strongly they pull together.")
@@ -131,8 +131,8 @@ class Core(Strict):
 
 
 class Tier(Strict):
-    name: Name
-    description: str = ""
+    name: Name = Field(description="Identifier of the tier.")
+    description: str = Field("", description="What the tier's provisions are.")
     at_least: dict[str, Unit] = Field(
         default_factory=dict, description="The tier deepens the core: on these dimensions its text is at least this.")
     at_most: dict[str, Unit] = Field(
@@ -207,8 +207,8 @@ class _Event(Strict):
 
 class CyberIncident(_Event):
     type: Literal["cyber_incident"]
-    victims: list[StateId] = Field(min_length=1)
-    accused: list[StateId] = Field(default_factory=list)
+    victims: list[StateId] = Field(min_length=1, description="States attacked.")
+    accused: list[StateId] = Field(default_factory=list, description="States the attack is attributed to.")
     dimension: Name = Field("attribution_transparency", description="Dimension whose salience rises for victims.")
     severity: Unit = Field(0.5, description="Rise in the victims' salience of the dimension, and cut in their "
                                             "trust toward the accused.")
@@ -217,23 +217,23 @@ class CyberIncident(_Event):
 
 class GovernmentChange(_Event):
     type: Literal["government_change"]
-    state: StateId
+    state: StateId = Field(description="The state whose government changes.")
     ideal: dict[str, Unit] = Field(default_factory=dict, description="New ideal values (dimensions left out keep "
                                                                      "theirs).")
-    salience: dict[str, NonNegative] | None = None
-    flexibility: Unit | None = None
-    reservation: SignedUnit | None = None
+    salience: dict[str, NonNegative] | None = Field(None, description="New salience values (others kept).")
+    flexibility: Unit | None = Field(None, description="New flexibility.")
+    reservation: SignedUnit | None = Field(None, description="New reservation utility.")
     reset_position: bool = Field(True, description="The new government starts from its ideal point.")
 
 
 class Walkout(_Event):
     type: Literal["walkout"]
-    state: StateId
+    state: StateId = Field(description="The state that leaves the talks.")
 
 
 class Join(_Event):
     type: Literal["join"]
-    state: StateId
+    state: StateId = Field(description="A state with at_table: false that joins the talks.")
 
 
 class OutsidePressure(_Event):
@@ -249,23 +249,27 @@ Event = Annotated[
 
 
 class Metadata(Strict):
-    title: str
-    description: str = ""
-    sources: list[str] = Field(default_factory=list)
+    title: str = Field(description="Shown in summaries, figures and the dashboard.")
+    description: str = Field("", description="What the scenario is about.")
+    sources: list[str] = Field(default_factory=list, description="Where its numbers come from.")
 
 
 class Scenario(Strict):
     """A whole negotiation: who negotiates, what they want, and how the talks are run."""
 
-    metadata: Metadata
-    dimensions: list[Dimension] = Field(default_factory=default_dimensions, min_length=1)
-    states: list[State] = Field(min_length=2)
-    coalitions: list[Coalition] = Field(default_factory=list)
-    relations: list[Relation] = Field(default_factory=list)
-    treaty: Treaty = Field(default_factory=Treaty)
-    rules: Rules = Field(default_factory=Rules)
-    protocol: Protocol = Field(default_factory=Protocol)
-    events: list[Event] = Field(default_factory=list)
+    metadata: Metadata = Field(description="Title, description and sources of the scenario.")
+    dimensions: list[Dimension] = Field(
+        default_factory=default_dimensions, min_length=1,
+        description="The issue space: named dimensions on [0, 1] (default: attribution_transparency, "
+        "data_sovereignty, enforcement).")
+    states: list[State] = Field(min_length=2, description="The negotiating states.")
+    coalitions: list[Coalition] = Field(default_factory=list, description="Initial coalitions (disjoint).")
+    relations: list[Relation] = Field(default_factory=list,
+                                      description="Trust between pairs of states, overriding coalition trust.")
+    treaty: Treaty = Field(default_factory=Treaty, description="The core text and its optional tiers.")
+    rules: Rules = Field(default_factory=Rules, description="Decision rule and entry into force.")
+    protocol: Protocol = Field(default_factory=Protocol, description="How the talks are run.")
+    events: list[Event] = Field(default_factory=list, description="Scheduled shocks.")
 
     # Convenience views used by the model; computed, not stored.
     @property
