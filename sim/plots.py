@@ -83,9 +83,9 @@ def support_figure(scenario: Scenario, rounds: pd.DataFrame) -> Figure:
     """Support for the draft and membership of the core and each tier over time."""
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
     top.plot(rounds["round"], rounds["support_share"], color="black", lw=2, label="support (capability share)")
-    top.axhline(scenario.rules.threshold, color="grey", ls=":", lw=1,
-                label=f"threshold {scenario.rules.threshold:.2f}" if scenario.rules.decision != "consensus"
-                else None)
+    if scenario.rules.decision in ("majority_capability", "plurilateral"):  # thresholds on capability share
+        top.axhline(scenario.rules.threshold, color="grey", ls=":", lw=1,
+                    label=f"threshold {scenario.rules.threshold:.2f}")
     top.plot(rounds["round"], rounds["dispersion"], color="tab:orange", lw=1.5, label="dispersion of positions")
     top.set_ylim(-0.02, 1.02)
     top.set_title(f"Support and membership ({scenario.rules.decision.replace('_', ' ')})")
