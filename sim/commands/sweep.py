@@ -55,6 +55,8 @@ def add_sweep(sub) -> None:
     quick.add_argument("--design", choices=("grid", "lhs", "sobol", "morris"), default="grid",
                        help="design (default grid)")
     quick.add_argument("--samples", type=_positive_int, help="lhs points, sobol base sample N, morris trajectories")
+    quick.add_argument("--common-random-numbers", action="store_true",
+                       help="replicate r of every point gets the same seed (default: a seed per run)")
     quick.add_argument("--rounds", type=_positive_int, help="maximum rounds per run (default: the scenario's)")
     quick.add_argument("--keep-rounds", action="store_true", help="also store per-round records")
     quick.add_argument("--name", help="name of the sweep (default: from the file name)")
@@ -75,7 +77,8 @@ def add_sweep(sub) -> None:
 
 def _check_usage(args) -> None:
     quick_given = bool(args.vary or args.lever or args.overrides or args.replicates != 1 or args.seed != 0
-                       or args.design != "grid" or args.samples or args.rounds or args.keep_rounds or args.name)
+                       or args.design != "grid" or args.samples or args.rounds or args.keep_rounds or args.name
+                       or args.common_random_numbers)
     if args.resume and args.spec:
         raise UserError("give either a spec file or --resume FOLDER, not both", ExitCode.USAGE)
     if args.resume and quick_given:
@@ -102,11 +105,13 @@ def _plan(args):
                                 f"(put parameters in the spec's uncertainties or levers)", ExitCode.USAGE)
             return quick_spec(args.spec, args.vary, args.lever, replicates=args.replicates, seed=args.seed,
                               overrides=args.overrides, design=args.design, samples=args.samples,
-                              max_rounds=args.rounds, keep_rounds=args.keep_rounds, name=args.name)
+                              max_rounds=args.rounds, keep_rounds=args.keep_rounds, name=args.name,
+                              common_random_numbers=args.common_random_numbers)
         quick_only = [flag for flag, given in (("--replicates", args.replicates != 1), ("--seed", args.seed != 0),
                                                ("--set", args.overrides), ("--design", args.design != "grid"),
                                                ("--samples", args.samples), ("--rounds", args.rounds),
-                                               ("--keep-rounds", args.keep_rounds), ("--name", args.name)) if given]
+                                               ("--keep-rounds", args.keep_rounds), ("--name", args.name),
+                                               ("--common-random-numbers", args.common_random_numbers)) if given]
         if quick_only:
             raise UserError(f"{', '.join(quick_only)}: only for the quick form (a scenario with --vary); "
                             f"with a spec file, write it in the spec", ExitCode.USAGE)
@@ -131,6 +136,7 @@ def cmd_sweep(args) -> int:
 
     _check_usage(args)
     say = (lambda *a: None) if args.quiet else (lambda text: print(text, file=sys.stderr, flush=True))
+    folder = plan = design = None
     if args.resume:
         try:
             folder = SweepFolder(args.resume)
@@ -147,20 +153,24 @@ def cmd_sweep(args) -> int:
             design = build_design(plan)
         except ValueError as exc:  # SALib refusing a design it cannot make
             raise UserError(f"{plan.source}: design: {exc}", ExitCode.INVALID_INPUT) from exc
-        folder = SweepFolder.create(args.out, plan, design, command=getattr(args, "argv", None))
-        say(f"sweep {folder.id}: {folder.total} runs ({len(design)} points x {plan.spec.replicates} replicates, "
-            f"{plan.spec.design.kind} design)")
+    # The executor comes before the folder: an unreachable scheduler leaves no unfinished sweep behind.
+    try:
+        executor = make_executor(args.executor, args.workers, args.scheduler)
+    except OSError as exc:
+        raise UserError(f"--scheduler {args.scheduler}: cannot connect ({exc})", ExitCode.INVALID_INPUT) from exc
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
     try:
-        try:
-            executor = make_executor(args.executor, args.workers, args.scheduler)
-        except OSError as exc:
-            raise UserError(f"--scheduler {args.scheduler}: cannot connect ({exc})", ExitCode.INVALID_INPUT) from exc
         with executor:
+            if folder is None:
+                folder = SweepFolder.create(args.out, plan, design, command=getattr(args, "argv", None))
+                say(f"sweep {folder.id}: {folder.total} runs ({len(design)} points x {plan.spec.replicates} "
+                    f"replicates, {plan.spec.design.kind} design)")
             say(f"running on {executor.describe()}; results: {folder.path}")
             report = execute(folder, executor, runs_per_task_=args.runs_per_task, flush_runs=args.flush_runs,
                              progress=not args.quiet, session={"command": getattr(args, "argv", None)})
     except KeyboardInterrupt:
+        if folder is None:
+            raise
         done = int(folder.done().sum())
         print(f"interrupted: {done} of {folder.total} runs stored; resume with: "
               f"python run.py sweep --resume {folder.path}", file=sys.stderr)

@@ -392,7 +392,8 @@ def format_report(report: AnalysisReport) -> str:
             for outcome in outcomes:
                 r = group[group["outcome"] == outcome].iloc[0]
                 cells.append(f"{_pct(r.share, r.ci_low, r.ci_high):>22}")
-            lines.append("  " + f"{str(value):<18}" + "".join(cells) + f"{int(group['runs'].iloc[0]):>7}")
+            shown = f"{value:.6g}" if isinstance(value, float) else str(value)
+            lines.append("  " + f"{shown:<18}" + "".join(cells) + f"{int(group['runs'].iloc[0]):>7}")
     if report.heatmap is not None:
         lines.append("")
         lines.append(f"Chance of agreement by {report.heatmap.index.name} (rows) and {report.heatmap.columns.name} "

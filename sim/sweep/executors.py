@@ -10,6 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -67,11 +70,25 @@ class SerialExecutor(Executor):
 _CONTEXT: RunContext | None = None
 
 
-def _init_worker(context: RunContext) -> None:
+def _init_worker(context: RunContext, parent: int) -> None:
     global _CONTEXT
     # Ctrl-C is the parent's to handle: it stores what has finished and stops the pool in order.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _CONTEXT = context
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
+
+
+def _watch_parent(parent: int, every: float = 1.0) -> None:
+    """Exit when the sweep process is gone (kill -9 gives the pool no chance to stop its workers, which would
+    otherwise wait for work forever)."""
+    while True:
+        time.sleep(every)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # pragma: no cover - the pid was reused by another user's process
+            os._exit(1)
 
 
 def _run_in_worker(task: Task) -> TaskResult:
@@ -95,7 +112,7 @@ class PoolExecutor(Executor):
         mp = multiprocessing.get_context("forkserver")
         mp.set_forkserver_preload(["sim.sweep.tasks"])
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=mp, initializer=_init_worker,
-                                        initargs=(context,))
+                                        initargs=(context, os.getpid()))
         tasks = iter(tasks)
         in_flight = set()
         limit = self.workers * IN_FLIGHT_PER_WORKER
@@ -140,6 +157,7 @@ class DaskExecutor(Executor):
         self.scheduler = scheduler
         self.cluster = None
         if scheduler:
+            _check_reachable(scheduler)
             self.client = Client(scheduler, timeout=f"{timeout}s")
         else:
             self.cluster = LocalCluster(n_workers=int(workers or available_cores()), threads_per_worker=1,
@@ -187,6 +205,17 @@ class DaskExecutor(Executor):
         finally:
             if self.cluster is not None:
                 self.cluster.close()
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail at once on a TCP address nothing listens on (the Dask client would retry until its timeout)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls") or not parts.hostname or not parts.port:
+        return  # another transport: let Dask judge it
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout):
+        pass
 
 
 def _takes_n_workers(client) -> bool:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError,
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, ValidationError,
                       model_validator)
 
 from ..loader import RawScenario, ScenarioError, apply_override, load_raw, parse_yaml, validate_raw
@@ -154,12 +154,15 @@ class SweepSpec(_Strict):
     description: str = ""
     scenario: str = Field(description="Base scenario file, relative to the spec file.")
     set: dict[str, Any] = Field(default_factory=dict, description="Fixed changes applied to every run.")
-    uncertainties: dict[str, Annotated[ParameterSpec, AfterValidator(_not_a_parameter)]] = Field(
+    uncertainties: dict[str, Annotated[ParameterSpec, BeforeValidator(_not_a_parameter)]] = Field(
         default_factory=dict)
-    levers: dict[str, Annotated[ParameterSpec, AfterValidator(_not_a_parameter)]] = Field(default_factory=dict)
+    levers: dict[str, Annotated[ParameterSpec, BeforeValidator(_not_a_parameter)]] = Field(default_factory=dict)
     design: DesignSpec = Field(default_factory=DesignSpec)
     replicates: Annotated[int, Field(strict=True), AfterValidator(_at_least_one)] = 1
     seed: Annotated[int, Field(strict=True, ge=0)] = 0
+    common_random_numbers: bool = Field(
+        False, description="true: replicate r of every design point gets the same seed, so that points differ only "
+        "by their parameters (common random numbers); false: every run gets a seed of its own.")
     max_rounds: Count | None = Field(None, description="Rounds before a time-out (default: the scenario's).")
     keep: KeepSpec = Field(default_factory=KeepSpec)
     runs_per_task: Count | None = Field(None, description="Runs sent to a worker at once (default: automatic).")
@@ -220,8 +223,9 @@ class Parameter:
             return [int(round(self.low + (self.high - self.low) * i / (steps - 1))) for i in range(steps)]
         if steps == 1:
             return [float(self.low)]
-        # Computed as low + span * i / (n - 1) so that both ends are exact and the values do not depend on numpy.
-        return [float(self.low + (self.high - self.low) * i / (steps - 1)) for i in range(steps)]
+        # Rounded to 12 significant digits so that 0.15..0.45 in 3 steps gives 0.3, not 0.30000000000000004;
+        # both ends stay exact.
+        return [float(f"{self.low + (self.high - self.low) * i / (steps - 1):.12g}") for i in range(steps)]
 
     def encode(self, value: Any) -> Any:
         """The value as stored in a table column."""
@@ -318,9 +322,11 @@ def _from_pydantic(raw: RawScenario, exc: ValidationError) -> ScenarioError:
         else:
             message = f"{message[0].lower()}{message[1:]} (got {current!r})"
         source, line = raw.origin(path)
-        problems.append((line, len(path), ScenarioError(source, line, _field_text(path), message)))
-    problems.sort(key=lambda item: (item[0], item[1]))
-    first = problems[0][2]
+        # On one line, a misspelt key explains the missing one it was meant to be: report it first.
+        rank = 0 if kind == "extra_forbidden" else 1
+        problems.append((line, rank, len(path), ScenarioError(source, line, _field_text(path), message)))
+    problems.sort(key=lambda item: item[:3])
+    first = problems[0][3]
     if len(problems) > 1:
         first.message += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
     return first
@@ -515,7 +521,8 @@ def parse_vary(text: str, flag: str = "--vary") -> tuple[str, dict | list]:
 
 def quick_spec(scenario: str | Path, vary: list[str], levers: list[str] = (), *, replicates: int = 1,
                seed: int = 0, overrides: list[str] = (), design: str = "grid", samples: int | None = None,
-               max_rounds: int | None = None, keep_rounds: bool = False, name: str | None = None) -> SweepPlan:
+               max_rounds: int | None = None, keep_rounds: bool = False, name: str | None = None,
+               common_random_numbers: bool = False) -> SweepPlan:
     """A sweep from command-line options (`run.py sweep SCENARIO --vary ...`), checked like a spec file."""
     from ..loader import parse_assignment
 
@@ -546,6 +553,8 @@ def quick_spec(scenario: str | Path, vary: list[str], levers: list[str] = (), *,
     document["replicates"] = replicates
     origins[("replicates",)] = ("--replicates", 0)
     document["seed"] = seed
+    if common_random_numbers:
+        document["common_random_numbers"] = True
     if max_rounds is not None:
         document["max_rounds"] = max_rounds
     if keep_rounds:

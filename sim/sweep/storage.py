@@ -83,6 +83,7 @@ class SweepFolder:
         self.total = int(self.info["runs"])
         self.replicates = int(self.info["replicates"])
         self.seed = int(self.info["seed"])
+        self.common_random_numbers = bool(self.info.get("common_random_numbers", False))
         self._design: pd.DataFrame | None = None
         self._lock_handle = None
 
@@ -101,8 +102,10 @@ class SweepFolder:
                 yaml.safe_dump(plan.base.data, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
             design.to_parquet(folder / "design.parquet", index=False, engine="pyarrow")
             design.to_csv(folder / "design.csv", index=False)
-            for kind in KINDS:
-                (folder / kind).mkdir()
+            (folder / "runs").mkdir()
+            for kind in ("rounds", "states"):
+                if getattr(spec.keep, kind):
+                    (folder / kind).mkdir()
             info = {
                 "kind": "sweep",
                 "name": plan.name,
@@ -116,7 +119,9 @@ class SweepFolder:
                 "seed": spec.seed,
                 "runs": total,
                 "run_index": "point * replicates + replicate",
-                "run_seed": "SeedSequence(seed).spawn(runs)[run], drawn as a 63-bit integer (sim.sweep.design)",
+                "common_random_numbers": spec.common_random_numbers,
+                "run_seed": ("SeedSequence(seed).spawn(replicates)[replicate]" if spec.common_random_numbers else
+                             "SeedSequence(seed).spawn(runs)[run]") + ", drawn as a 63-bit integer (sim.sweep.design)",
                 "max_rounds": spec.max_rounds,
                 "keep": spec.keep.model_dump(),
                 "runs_per_task": spec.runs_per_task,
@@ -213,7 +218,9 @@ class SweepFolder:
             run = int(run)
             point, replicate = divmod(run, self.replicates)
             point_values = tuple(_plain(v) for v in values[point]) if values is not None else ()
-            yield Run(run=run, point=point, replicate=replicate, seed=run_seed(self.seed, run), values=point_values)
+            stream = replicate if self.common_random_numbers else run
+            yield Run(run=run, point=point, replicate=replicate, seed=run_seed(self.seed, stream),
+                      values=point_values)
 
     # -------------------------------------------------------------------------------------------- sessions --
     def log_session(self, entry: dict) -> None:
