@@ -82,12 +82,12 @@ def test_a_scenario_compared_with_itself_shows_no_difference():
 
 
 def test_a_real_difference_is_found():
-    """Consensus against a two-thirds rule in the classroom: stalemate in every run against agreement in every
-    run, flagged significant, with Caldera's membership unchanged (it never joins)."""
+    """Consensus against a two-thirds rule in the classroom: the core is never adopted under consensus and always
+    under two-thirds, a difference flagged significant; Caldera, which never joins, shows no membership change."""
     result = compare(load_scenario(CLASSROOM), load_scenario(TWO_THIRDS), replicates=5)
     diff = result.differences.set_index(["group", "measure"])
-    agreement = diff.loc[("outcome", "agreement")]
-    assert agreement["a"] == 0 and agreement["b"] == 1 and agreement["significant"] and agreement["low"] > 0
+    adopted = diff.loc[("treaty", "adopted")]
+    assert adopted["a"] == 0 and adopted["b"] == 1 and adopted["significant"] and adopted["low"] > 0
     assert diff.loc[("outcome", "stalemate"), "high"] < 0
     assert not diff.loc[("membership", "CAL"), "significant"]
 
@@ -157,7 +157,7 @@ def test_cli_compare_with_overrides_and_json(tmp_path, capsys):
     assert code == ExitCode.OK
     data = json.loads(capsys.readouterr().out)
     assert data["b"]["overrides"] == ["rules.decision=majority_count"]
-    assert any(row["measure"] == "agreement" for row in data["significant"])
+    assert any(row["measure"] == "adopted" for row in data["significant"])
     assert data["results"].startswith(str(tmp_path))
 
 

@@ -1,0 +1,65 @@
+"""Wall time of one run of each scenario in the library, against the budget of 0.5 s per 193-state run with random
+activation (scenarios/un_cybercrime.yaml and its variants are the 193-state cases).
+
+    python benchmarks/bench_scenarios.py [--repeats 7]
+
+Each scenario is run once to warm up, then with seeds 0..repeats-1; the median, min and max wall time of run_once
+(model construction included, loading the YAML not) and the median number of rounds are printed. The UN scenario is
+also timed under simultaneous activation for reference.
+
+Last printed (2-core machine, Python 3.11, shared with other work):
+    see docs/scenarios.md, section "Run time"
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sim.loader import load_scenario  # noqa: E402
+from sim.runner import run_once  # noqa: E402
+
+BUDGET_S = 0.5  # per 193-state run, random activation
+
+
+def measure(scenario, repeats: int) -> dict:
+    run_once(scenario, seed=0)  # warm-up
+    times, rounds = [], []
+    for seed in range(repeats):
+        start = time.perf_counter()
+        result = run_once(scenario, seed=seed)
+        times.append(time.perf_counter() - start)
+        rounds.append(result.summary["rounds"])
+    return {"median": statistics.median(times), "min": min(times), "max": max(times),
+            "rounds": statistics.median(rounds)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    paths = sorted((ROOT / "scenarios").glob("*.yaml")) + sorted((ROOT / "scenarios" / "variants").glob("*.yaml"))
+    cases = [(p.relative_to(ROOT).as_posix(), load_scenario(p)) for p in paths]
+    un = load_scenario(ROOT / "scenarios" / "un_cybercrime.yaml", ["protocol.activation=simultaneous"])
+    cases.append(("scenarios/un_cybercrime.yaml (simultaneous)", un))
+    print(f"{'scenario':58s} {'states':>6s} {'median s':>9s} {'min s':>7s} {'max s':>7s} {'rounds':>6s}  budget")
+    worst = 0.0
+    for name, scenario in cases:
+        m = measure(scenario, args.repeats)
+        big = len(scenario.states) >= 193 and scenario.protocol.activation == "random"
+        verdict = ("ok" if m["max"] <= BUDGET_S else "OVER") if big else "-"
+        if big:
+            worst = max(worst, m["max"])
+        print(f"{name:58s} {len(scenario.states):6d} {m['median']:9.4f} {m['min']:7.4f} {m['max']:7.4f} "
+              f"{m['rounds']:6.0f}  {verdict}")
+    print(f"slowest 193-state run with random activation: {worst:.4f} s (budget {BUDGET_S} s)")
+
+
+if __name__ == "__main__":
+    main()
