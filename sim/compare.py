@@ -111,11 +111,16 @@ def paired_mean_interval(a: Sequence[float], b: Sequence[float],
 
 # -------------------------------------------------------------------------------------------------- the runs --
 def replicate_seeds(master_seed: int, replicates: int) -> list[int]:
-    """The seed of each replicate, spawned from a master seed (the same list on every machine)."""
+    """The seed of each replicate, SeedSequence(master).spawn(replicates)[r], the same list on every machine.
+
+    These are the seeds a sweep with common random numbers gives its replicates (sim.sweep.design.run_seeds), so a
+    comparison and a sweep with the same master seed run the same seeds.
+    """
+    from .sweep.design import run_seeds
+
     if replicates < 1:
         raise ValueError(f"{replicates} replicates: at least one is needed")
-    children = np.random.SeedSequence(int(master_seed)).spawn(int(replicates))
-    return [int(child.generate_state(1, dtype=np.uint32)[0]) for child in children]
+    return run_seeds(int(master_seed), range(int(replicates)))
 
 
 def _run_row(scenario: Scenario, replicate: int, seed: int, max_rounds: int | None) -> tuple[dict, list[dict]]:
@@ -277,11 +282,16 @@ def compare(
 
 # ---------------------------------------------------------------------------------------------------- report --
 def _number(value: float, kind: str) -> str:
-    return f"{value:.2f}" if kind == "chance" else f"{value:.3g}"
+    if kind == "chance":
+        return f"{value:.2f}"
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}"
 
 
 def _signed(value: float, kind: str) -> str:
-    text = f"{value:+.2f}" if kind == "chance" else f"{value:+.3g}"
+    if kind == "chance":
+        text = f"{value:+.2f}"
+    else:
+        text = f"{value:+.3g}" if abs(value) < 1000 else f"{value:+.0f}"
     return "+0" if text in ("+0.00", "-0.00", "-0", "+0") else text
 
 
