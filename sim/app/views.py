@@ -23,7 +23,7 @@ __all__ = ["dimension_label", "state_label", "round_status", "settings_in_use", 
 
 # Sizes near the size shown on the page, so that matplotlib's point sizes read well there.
 FIGURE_SIZE = (5.6, 3.8)  # two panels with their legends to the right
-ISSUE_SPACE_SIZE = (4.9, 3.3)  # a square map with its legend to the right
+ISSUE_SPACE_SIZE = (5.6, 3.5)  # the map with its legend to the right
 AT_LEAST, AT_MOST = "\u2265", "\u2264"
 MAX_NAMED = 8  # beyond this many blocking states the panel names the first and counts the rest
 
@@ -209,7 +209,6 @@ def issue_space_figure(model: NegotiationModel, dims: tuple[str, str]) -> Figure
     draft = {d: float(v) for d, v in zip(model.dimensions, model.draft)}
     issue_space(ax, model.scenario, states_now(model), draft, dims,
                 title=f"Round {model.round}: positions and the draft core", colours=colours_of(model))
-    ax.set_aspect("equal")
     # The legend goes beside the map, where it never hides a state.
     legend = ax.get_legend()
     if legend is not None:
