@@ -93,6 +93,16 @@ def _stop_server(server: subprocess.Popen) -> None:
             server.wait(timeout=10)
 
 
+def _adoption_round(**controls) -> tuple[int, list[str]]:
+    """(round of adoption, names of the states left outside) of the classroom talks, seed 0, computed in-process."""
+    from sim.app.live import LiveNegotiation
+
+    model = LiveNegotiation(scenario=str(SCENARIOS / "classroom.yaml"), seed=0, **controls)
+    while model.running and model.adopted_round is None:
+        model.step()
+    return model.adopted_round, [s.name for s in model.scenario.states if not model.signed[model.index[s.id]]]
+
+
 def _expected_objectors(steps: int) -> list[str]:
     """Names of the states objecting after `steps` rounds of the classroom talks, seed 0, computed in-process."""
     from sim.app.live import LiveNegotiation
@@ -107,7 +117,9 @@ def _expected_objectors(steps: int) -> list[str]:
 def test_dashboard_steps_and_explains_the_stalemate_in_a_browser(tmp_path):
     """In a real headless Chromium: the classroom dashboard loads at the address `run.py app` prints, each press of
     Step advances the round counter by one, and the "why is it stuck?" panel names the blocking states (those the
-    model finds objecting after the same rounds). A screenshot is kept in test-artifacts/dashboard.png."""
+    model finds objecting after the same rounds); a screenshot is kept in test-artifacts/dashboard.png. Then the
+    decision rule chosen from its menu takes effect on Reset, and the talks are adopted in the round the model
+    says, with the panel naming who stayed outside."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed (.ci/run installs Debian's chromium)")
     from playwright.sync_api import expect, sync_playwright
@@ -140,6 +152,22 @@ def test_dashboard_steps_and_explains_the_stalemate_in_a_browser(tmp_path):
                 page.wait_for_timeout(500)  # let the last figures arrive before the picture is taken
                 ARTIFACTS.mkdir(exist_ok=True)
                 page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+                # The lesson's second run: the decision rule changed from its menu takes effect on Reset.
+                adopted, outside = _adoption_round(decision="majority_count")
+                assert adopted is not None and outside
+                page.get_by_label("Decision rule").click(force=True)
+                page.get_by_role("option", name="majority_count").click()
+                page.get_by_role("button", name="Reset").click()
+                expect(counter).to_have_text("Round 0", timeout=30_000)
+                expect(page.locator(".settings")).to_contain_text("Rule: majority count")
+                for round_no in range(1, adopted + 1):
+                    step.click()
+                    expect(counter).to_have_text(f"Round {round_no}", timeout=30_000)
+                expect(page.locator(".round-status")).to_contain_text(f"Core adopted in round {adopted}")
+                expect(panel).to_contain_text("Not stuck")
+                for name in outside:
+                    expect(panel).to_contain_text(name)
             finally:
                 browser.close()
     finally:

@@ -75,7 +75,7 @@ def model_params(path: str | Path) -> dict:
     return {
         "scenario": str(path),
         "flexibility_scale": Slider("Flexibility x", value=1.0, min=0.0,
-                                    max=FLEXIBILITY_SCALE_MAX, step=0.05, dtype=float),
+                                    max=FLEXIBILITY_SCALE_MAX, step=0.25, dtype=float),
         "decision": {"type": "Select", "label": "Decision rule", "value": scenario.rules.decision,
                      "values": list(DECISION_RULES)},
         "threshold": Slider("Threshold", value=scenario.rules.threshold, min=0.0, max=1.0, step=0.01, dtype=float),
