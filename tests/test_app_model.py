@@ -190,7 +190,9 @@ def test_why_stuck_names_the_objectors_the_dividing_dimension_and_the_pivot():
         model.step()
     report = why_stuck(model)
     objecting = [model.ids[i] for i in np.flatnonzero(model.engaged & ~model.support)]
-    assert report.kind == "stuck" and objecting and report.blocking == objecting
+    assert report.kind == "stuck" and objecting and sorted(report.blocking) == sorted(objecting)
+    weights = [model.capability[model.index[s]] for s in report.blocking]
+    assert weights == sorted(weights, reverse=True)  # the weightiest blockers are named first
     text = why_stuck_text(model)
     for state in model.scenario.states:
         assert (state.name in text) == (state.id in objecting)
@@ -215,6 +217,25 @@ def test_after_adoption_the_panel_says_who_signed_and_who_stayed_out():
     text = why_stuck_text(model)
     outside = [s.name for s in model.scenario.states if not model.signed[model.index[s.id]]]
     assert outside and all(name in text.split("Left outside:")[1] for name in outside)
+
+
+def test_after_a_collapse_the_panel_says_who_walked_out(write_yaml):
+    """When the talks collapse the panel names the states that left the table instead of explaining a vote."""
+    path = write_yaml("""
+        metadata: {title: "One issue; two rigid states"}
+        dimensions: [{name: enforcement}]
+        states:
+          - {id: AAA, name: Aland, ideal: {enforcement: 0.9}, capability: 2, flexibility: 0.1}
+          - {id: BBB, name: Bonia, ideal: {enforcement: 0.1}, capability: 1, flexibility: 0.1}
+        protocol: {walkout_patience: 2}
+    """)
+    model = LiveNegotiation(scenario=str(path), seed=0)
+    _run(model)
+    assert model.outcome == "collapse"
+    assert why_stuck(model).kind == "collapse"
+    text = why_stuck_text(model)
+    assert text.startswith("Collapsed:") and "Aland" in text and "Bonia" in text
+    issue_space_figure(model, ("enforcement", "enforcement"))  # one dimension: the map still draws
 
 
 def test_states_table_rows_match_the_model():
@@ -310,3 +331,42 @@ def test_lesson_a_tier_alone_does_not_unstick_consensus():
         assert run_once(load_scenario(CLASSROOM, [tier]), seed).summary["outcome"] == "stalemate"
         both = run_once(load_scenario(CLASSROOM, [tier, "rules.decision=majority_count"]), seed).summary
         assert both["outcome"] == "agreement"
+
+
+def _lesson_files(folder) -> dict[str, object]:
+    """Write the lesson files docs/classroom.md shows (a `lesson/NAME.yaml` line, then a yaml block) into folder."""
+    import re
+    import shutil
+
+    from .conftest import ROOT
+
+    text = (ROOT / "docs" / "classroom.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"`lesson/([\w.]+\.yaml)`\s*```yaml\n(.*?)```", text, re.S)
+    (folder / "scenarios").mkdir()
+    shutil.copy(CLASSROOM, folder / "scenarios" / "classroom.yaml")
+    (folder / "lesson").mkdir()
+    files = {}
+    for name, body in blocks:
+        body = "\n".join(line[3:] if line.startswith("   ") else line for line in body.splitlines())
+        files[name] = folder / "lesson" / name
+        files[name].write_text(body + "\n", encoding="utf-8")
+    return files
+
+
+def test_lesson_files_in_the_doc_give_the_results_the_doc_quotes(tmp_path):
+    """The three lesson files docs/classroom.md tells teachers to write load, and with seed 0 give the results its
+    table quotes; so do the dashboard's flexibility and rule controls. (A model change that moves these numbers
+    must update the lesson too.)"""
+    files = _lesson_files(tmp_path)
+    assert sorted(files) == ["1_as_written.yaml", "2_caldera_flexible.yaml", "3_attribution_tier.yaml"]
+
+    def run(path, **controls):
+        model = LiveNegotiation(scenario=str(path), seed=0, **controls)
+        _run(model)
+        return model.outcome, model.round, model.adopted_round, model.in_force_round, int(model.signed.sum())
+
+    assert run(files["1_as_written.yaml"]) == ("stalemate", 39, None, None, 0)
+    assert run(files["2_caldera_flexible.yaml"]) == ("agreement", 19, 9, 19, 4)
+    assert run(files["3_attribution_tier.yaml"]) == ("stalemate", 39, None, None, 0)
+    assert run(files["1_as_written.yaml"], flexibility_scale=3.0) == ("agreement", 22, 7, 22, 4)
+    assert run(files["1_as_written.yaml"], decision="majority_count") == ("agreement", 19, 9, 19, 3)

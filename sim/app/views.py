@@ -82,11 +82,11 @@ def settings_in_use(model: NegotiationModel) -> str:
 # ----------------------------------------------------------------------------------------- why is it stuck? --
 @dataclass
 class StuckReport:
-    """The "why is it stuck?" panel's content. kind: opening, adopted or stuck."""
+    """The "why is it stuck?" panel's content. kind: opening, adopted, collapse or stuck."""
 
     kind: str
     round: int
-    blocking: list[str] = field(default_factory=list)  # ids of the states objecting to the current draft
+    blocking: list[str] = field(default_factory=list)  # ids of the states objecting now, most capable first
     objections: dict[str, int] = field(default_factory=dict)  # rounds each has objected, over the whole run
     dividing_dimension: str | None = None
     dimension_share: float = 0.0  # the dividing dimension's share of the objectors' weighted distance
@@ -104,13 +104,17 @@ def why_stuck(model: NegotiationModel) -> StuckReport:
         return StuckReport("opening", 0)
     if model.adopted_round is not None:
         return StuckReport("adopted", model.round)
+    if model.outcome == "collapse":
+        return StuckReport("collapse", model.round)
     why = explain(model)
     pressure = why["dimension_pressure"]
     total = sum(pressure.values())
     dim = why["dividing_dimension"]
     pivot = why["pivotal_concession"]
+    # The weightiest blockers first: with many objectors only the first few are named.
+    blocking = sorted(why["objectors"], key=lambda s: (-model.capability[model.index[s]], s))
     return StuckReport(
-        kind="stuck", round=model.round, blocking=list(why["objectors"]),
+        kind="stuck", round=model.round, blocking=blocking,
         objections={b["state"]: b["objections"] for b in why["blockers"]},
         dividing_dimension=dim, dimension_share=(pressure[dim] / total) if dim and total > 0 else 0.0,
         win_over=list(why["states_to_win_over"]),
@@ -132,6 +136,9 @@ def why_stuck_lines(model: NegotiationModel, report: StuckReport | None = None) 
         if left_out:
             lines.append(("Left outside:", f"{_join(left_out)}."))
         return lines
+    left = [state_label(model, model.ids[i]) for i in np.flatnonzero(model.ever_engaged & ~model.engaged)]
+    if report.kind == "collapse":
+        return [("Collapsed:", f"{_join(left)} left the table, and too few states remain to negotiate.")]
     lines = []
     if report.blocking:
         names = [state_label(model, s) for s in report.blocking[:MAX_NAMED]]
@@ -151,14 +158,17 @@ def why_stuck_lines(model: NegotiationModel, report: StuckReport | None = None) 
         moves = ", ".join(f"{dimension_label(model, d).lower()} {v:+.2f}" for d, v in report.pivotal_moves.items())
         others = [state_label(model, s) for s in report.win_over if s != report.pivotal]
         if len(others) > MAX_NAMED:
-            others = others[:MAX_NAMED] + [f"{len(others) - MAX_NAMED} more"]
-        first = f"once {_join(others)} {'is' if len(others) == 1 else 'are'} won over, " if others else ""
+            first = f"once {len(others)} other states are won over, "
+        else:
+            first = f"once {_join(others)} {'is' if len(others) == 1 else 'are'} won over, " if others else ""
         lines.append(("Pivotal concession:", f"{first}{state_label(model, report.pivotal)} tips the vote by "
                                              f"moving {moves} ({report.pivotal_fraction:.0%} of its way to the "
                                              f"draft)."))
     elif not report.tippable:
         lines.append(("Pivotal concession:", "none. No move within the objectors' red lines and reservation "
                                              "values would tip the vote: the draft itself has to change."))
+    if left:
+        lines.append(("Left the table:", f"{_join(left)}."))
     if report.still_rounds:
         window = model.scenario.protocol.stalemate_window
         lines.append(("", f"Nobody has moved for {report.still_rounds} of the {window} rounds that make a "
