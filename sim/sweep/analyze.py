@@ -78,6 +78,9 @@ def wilson_interval(count, total, confidence: float = 0.95) -> tuple[np.ndarray,
     else:
         with np.errstate(invalid="ignore", divide="ignore"):
             low, high = proportion_confint(count, total, alpha=1.0 - confidence, method="wilson")
+    # At 0 of n and n of n the bound is exactly 0 or 1; rounding would otherwise leave it a hair off.
+    low = np.where(count == 0, 0.0, low)
+    high = np.where(count == total, 1.0, high)
     low = np.where(total > 0, np.clip(low, 0.0, 1.0), np.nan)
     high = np.where(total > 0, np.clip(high, 0.0, 1.0), np.nan)
     return low, high
@@ -200,7 +203,6 @@ def _chances_figure(table: pd.DataFrame, parameter: str, levels: list, path: Pat
     for j, outcome in enumerate(outcomes):
         rows = table[table["outcome"] == outcome].set_index("value").reindex(levels)
         share = rows["share"].to_numpy(dtype=float)
-        # Clipped at 0: at a share of exactly 0 or 1 rounding can put the bound a hair on the wrong side.
         below = np.clip(share - rows["ci_low"].to_numpy(dtype=float), 0.0, None)
         above = np.clip(rows["ci_high"].to_numpy(dtype=float) - share, 0.0, None)
         offset = (j - (len(outcomes) - 1) / 2) * width
