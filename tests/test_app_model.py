@@ -109,6 +109,14 @@ def test_rule_threshold_and_activation_controls_override_the_scenario():
     assert changed.states == base.states and changed.rules.min_states == base.rules.min_states
 
 
+def test_threshold_slider_rounding_keeps_the_scenarios_value(write_yaml, minimal_yaml):
+    """The threshold slider shows 2/3 as 0.67: a value within half its step of the scenario's keeps the scenario's
+    own, so an untouched or returned slider changes nothing; a full step away is a change."""
+    path = write_yaml(minimal_yaml)
+    assert build_scenario(path, threshold=0.67).rules.threshold == Rules().threshold
+    assert build_scenario(path, threshold=0.68).rules.threshold == 0.68
+
+
 def test_a_bad_control_value_names_the_field():
     """A value the schema refuses is reported like any override, naming the field."""
     with pytest.raises(ScenarioError, match="rules.decision"):

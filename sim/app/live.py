@@ -26,6 +26,7 @@ __all__ = ["LiveNegotiation", "build_scenario", "model_params", "scenario_files"
 ACTIVATIONS: tuple[str, ...] = typing.get_args(Protocol.model_fields["activation"].annotation)
 # Scaling past this only pins more states at flexibility 1; a slider that long would be mostly dead travel.
 FLEXIBILITY_SCALE_MAX = 4.0
+THRESHOLD_STEP = 0.01
 SEED_MAX = 99
 
 
@@ -36,18 +37,19 @@ def build_scenario(path: str | Path, flexibility_scale: float = 1.0, decision: s
     flexibility_scale multiplies every state's flexibility (capped at 1); decision, threshold and activation replace
     the scenario's own when given and different. Bad values raise ScenarioError like any other override.
     """
+    if not flexibility_scale >= 0:
+        raise ValueError(f"flexibility_scale {flexibility_scale!r} is not a number of 0 or more")
     raw = load_raw(path)
     base = validate_raw(raw)
     overrides: dict[str, object] = {}
-    if not flexibility_scale >= 0:
-        raise ValueError(f"flexibility_scale {flexibility_scale!r} is not a number of 0 or more")
     if flexibility_scale != 1.0:
         for i, state in enumerate(base.states):
             overrides[f"states.{i}.flexibility"] = min(1.0, state.flexibility * float(flexibility_scale))
     if decision is not None and decision != base.rules.decision:
         overrides["rules.decision"] = decision
-    # Sliders report floats rounded to their step: treat a value within half a step of the scenario's as unchanged.
-    if threshold is not None and abs(float(threshold) - base.rules.threshold) > 1e-3:
+    # The slider reports values rounded to its step: one within half a step of the scenario's (2/3 shown as 0.67)
+    # leaves the scenario's own value in place.
+    if threshold is not None and abs(float(threshold) - base.rules.threshold) > THRESHOLD_STEP / 2:
         overrides["rules.threshold"] = float(threshold)
     if activation is not None and activation != base.protocol.activation:
         overrides["protocol.activation"] = activation
@@ -78,7 +80,8 @@ def model_params(path: str | Path) -> dict:
                                     max=FLEXIBILITY_SCALE_MAX, step=0.25, dtype=float),
         "decision": {"type": "Select", "label": "Decision rule", "value": scenario.rules.decision,
                      "values": list(DECISION_RULES)},
-        "threshold": Slider("Threshold", value=scenario.rules.threshold, min=0.0, max=1.0, step=0.01, dtype=float),
+        "threshold": Slider("Threshold", value=scenario.rules.threshold, min=0.0, max=1.0, step=THRESHOLD_STEP,
+                            dtype=float),
         "activation": {"type": "Select", "label": "Activation", "value": scenario.protocol.activation,
                        "values": list(ACTIVATIONS)},
         "seed": Slider("Seed", value=0, min=0, max=SEED_MAX, step=1, dtype=int),

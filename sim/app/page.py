@@ -1,9 +1,9 @@
 """The classroom dashboard page, served by `run.py app` (which runs `solara run sim.app.page`).
 
 Mesa's SolaraViz provides the app bar, the step / play / pause / reset controls and the model's sliders and menus;
-this module adds the scenario menu, the round banner and three panels: the issue space, the talks over time, and
-"why is it stuck?". The scenario to open and the folder the menu lists come from the environment variables below,
-which `run.py app` sets.
+this module adds the scenario menu, the round banner and four panels: the issue space, the talks over time, "why is
+it stuck?" and the states. The scenario to open and the folder the menu lists come from the environment variables
+below, which `run.py app` sets.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import io
 import os
 from html import escape
-from urllib.parse import parse_qs, urlencode
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode
 
 import solara
 from mesa.visualization import SolaraViz
