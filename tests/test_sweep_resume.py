@@ -92,7 +92,7 @@ def test_sigkill_part_way_then_resume_gives_exactly_the_uninterrupted_rows(tmp_p
     assert sessions[-2]["pending"] == 600 - stored  # the resume ran only what was missing
 
     reference = run_sweep(write_spec(tmp_path, LONG, name="again.yaml"), tmp_path / "reference", SerialExecutor(),
-                          runs_per_task_=64)
+                          runs_per_task=64)
     pd.testing.assert_frame_equal(resumed, final_table(reference))
 
 
@@ -125,14 +125,14 @@ def test_ctrl_c_stores_finished_runs_and_resume_completes_them(tmp_path, referen
     plan = load_spec(plan_path)
     folder = SweepFolder.create(tmp_path / "results", plan, build_design(plan), command=None)
     with pytest.raises(KeyboardInterrupt):
-        execute(folder, Interrupting(after=3), progress=False, runs_per_task_=2, flush_runs=1000)
+        execute(folder, Interrupting(after=3), progress=False, runs_per_task=2, flush_runs=1000)
     assert folder.done().sum() == 6 and not folder.finished  # three tasks of two runs were back and stored
     assert folder.sessions()[-1]["status"] == "interrupted"
 
     (folder.path / "runs" / ".part-000009.parquet.tmp").write_bytes(b"half a file")
     shutil.copy(folder.path / "rounds" / "part-000001.parquet", folder.path / "rounds" / "part-000007.parquet")
 
-    execute(folder, SerialExecutor(), progress=False, runs_per_task_=5)
+    execute(folder, SerialExecutor(), progress=False, runs_per_task=5)
     assert not (folder.path / "runs" / ".part-000009.parquet.tmp").exists()
     assert not (folder.path / "rounds" / "part-000007.parquet").exists()
     pd.testing.assert_frame_equal(final_table(folder), final_table(reference_with_rounds))

@@ -52,13 +52,13 @@ seed: 11
 @pytest.fixture(scope="module")
 def serial_small(tmp_path_factory):
     out = tmp_path_factory.mktemp("serial")
-    return run_sweep(write_spec(out, SMALL), out / "results", SerialExecutor(), runs_per_task_=5)
+    return run_sweep(write_spec(out, SMALL), out / "results", SerialExecutor(), runs_per_task=5)
 
 
 def test_serial_and_process_pool_give_equal_tables(serial_small, tmp_path):
     """The same spec and master seed give the same table on one process and on a pool of two, with a different
     number of runs per task (so the runs finish in another order and are stored in other part files)."""
-    pooled = run_sweep(write_spec(tmp_path, SMALL), tmp_path / "results", PoolExecutor(2), runs_per_task_=3,
+    pooled = run_sweep(write_spec(tmp_path, SMALL), tmp_path / "results", PoolExecutor(2), runs_per_task=3,
                        flush_runs=4)
     assert len(list((pooled.path / "runs").glob("part-*.parquet"))) > 1
     pd.testing.assert_frame_equal(final_table(serial_small), final_table(pooled))

@@ -50,23 +50,27 @@ def add_sweep(sub) -> None:
                        help="vary a lever (what negotiators choose), same forms as --vary; repeatable")
     quick.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                        help="fix a scenario field for every run (repeatable)")
-    quick.add_argument("--replicates", type=_positive_int, default=1, help="runs per design point (default 1)")
-    quick.add_argument("--seed", type=_seed, default=0, help="master seed (default 0)")
+    quick.add_argument("--replicates", type=_positive_int, default=1, metavar="R",
+                       help="runs per design point (default 1)")
+    quick.add_argument("--seed", type=_seed, default=0, metavar="S", help="master seed (default 0)")
     quick.add_argument("--design", choices=("grid", "lhs", "sobol", "morris"), default="grid",
                        help="design (default grid)")
-    quick.add_argument("--samples", type=_positive_int, help="lhs points, sobol base sample N, morris trajectories")
+    quick.add_argument("--samples", type=_positive_int, metavar="N",
+                       help="lhs points, sobol base sample N, morris trajectories")
     quick.add_argument("--common-random-numbers", action="store_true",
                        help="replicate r of every point gets the same seed (default: a seed per run)")
-    quick.add_argument("--rounds", type=_positive_int, help="maximum rounds per run (default: the scenario's)")
+    quick.add_argument("--rounds", type=_positive_int, metavar="N",
+                       help="maximum rounds per run (default: the scenario's)")
     quick.add_argument("--keep-rounds", action="store_true", help="also store per-round records")
     quick.add_argument("--name", help="name of the sweep (default: from the file name)")
     run = p.add_argument_group("where and how to run")
-    run.add_argument("--workers", type=_positive_int, help="worker processes (default: all cores)")
+    run.add_argument("--workers", type=_positive_int, metavar="N", help="worker processes (default: all cores)")
     run.add_argument("--executor", choices=EXECUTORS, default="local",
                      help="local process pool (default), serial (this process) or dask (a LocalCluster unless "
                           "--scheduler is given)")
     run.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask scheduler, e.g. tcp://HOST:8786")
-    run.add_argument("--runs-per-task", type=_positive_int, help="runs sent to a worker at once (default: automatic)")
+    run.add_argument("--runs-per-task", type=_positive_int, metavar="K",
+                     help="runs sent to a worker at once (default: automatic)")
     run.add_argument("--out", default="results", metavar="DIR", help="folder for the new sweep folder "
                                                                      "(default: results)")
     run.add_argument("--flush-runs", type=_positive_int, default=1000, metavar="N",
@@ -156,6 +160,9 @@ def cmd_sweep(args) -> int:
     # The executor comes before the folder: an unreachable scheduler leaves no unfinished sweep behind.
     try:
         executor = make_executor(args.executor, args.workers, args.scheduler)
+    except TimeoutError as exc:
+        where = f"--scheduler {args.scheduler}" if args.scheduler else "the local Dask cluster"
+        raise UserError(f"{where}: no worker joined in time ({exc})", ExitCode.INVALID_INPUT) from exc
     except OSError as exc:
         raise UserError(f"--scheduler {args.scheduler}: cannot connect ({exc})", ExitCode.INVALID_INPUT) from exc
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
@@ -166,7 +173,7 @@ def cmd_sweep(args) -> int:
                 say(f"sweep {folder.id}: {folder.total} runs ({len(design)} points x {plan.spec.replicates} "
                     f"replicates, {plan.spec.design.kind} design)")
             say(f"running on {executor.describe()}; results: {folder.path}")
-            report = execute(folder, executor, runs_per_task_=args.runs_per_task, flush_runs=args.flush_runs,
+            report = execute(folder, executor, runs_per_task=args.runs_per_task, flush_runs=args.flush_runs,
                              progress=not args.quiet, session={"command": getattr(args, "argv", None)})
     except KeyboardInterrupt:
         if folder is None:
@@ -217,12 +224,12 @@ SWEEP = SimpleNamespace(add_parser=add_sweep)
 def add_analyze(sub) -> None:
     p = sub.add_parser(
         "analyze", help="analyse a sweep's stored results: outcome chances, heatmap, Sobol or Morris",
-        description="Analyse a sweep folder without rerunning anything: the chance of each outcome (95%% Wilson "
+        description="Analyse a sweep folder without rerunning anything: the chance of each outcome (95 percent Wilson "
                     "intervals) for each value of each varied parameter, a heatmap when two parameters vary, and "
                     "Sobol indices or Morris effects for those designs. Writes CSV tables and PNG figures to a new "
                     "analysis/ folder inside the sweep folder.")
     p.add_argument("folder", help="a sweep folder, e.g. results/<sweep-id>")
-    p.add_argument("--bins", type=_positive_int, default=5,
+    p.add_argument("--bins", type=_positive_int, default=5, metavar="N",
                    help="bins for a numeric parameter with more than 12 distinct values (default 5)")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.add_argument("--quiet", action="store_true", help="print only the analysis folder")

@@ -14,7 +14,7 @@ from .progress import Progress
 from .storage import PartWriter, SweepFolder
 from .tasks import Task
 
-__all__ = ["SweepReport", "execute", "runs_per_task"]
+__all__ = ["SweepReport", "execute", "choose_runs_per_task"]
 
 MAX_RUNS_PER_TASK = 64
 TASKS_PER_WORKER = 16
@@ -37,7 +37,7 @@ class SweepReport:
         return self.ran / self.elapsed if self.elapsed > 0 else 0.0
 
 
-def runs_per_task(pending: int, workers: int, requested: int | None = None) -> int:
+def choose_runs_per_task(pending: int, workers: int, requested: int | None = None) -> int:
     """Runs per task: enough tasks to balance the workers, few enough that scheduling costs little."""
     if requested:
         return int(requested)
@@ -53,7 +53,7 @@ def _tasks(runs, size: int):
         yield Task(runs=batch)
 
 
-def execute(folder: SweepFolder, executor: Executor, *, runs_per_task_: int | None = None, flush_runs: int = 1000,
+def execute(folder: SweepFolder, executor: Executor, *, runs_per_task: int | None = None, flush_runs: int = 1000,
             flush_seconds: float = 10.0, progress: bool = True, progress_interval: float = 10.0,
             stream=None, session: dict | None = None) -> SweepReport:
     """Run every run the folder does not hold yet; then write the sorted table and the manifest."""
@@ -63,7 +63,7 @@ def execute(folder: SweepFolder, executor: Executor, *, runs_per_task_: int | No
         done = folder.done()
         pending = int((~done).sum())
         report = SweepReport(folder=folder, total=folder.total, done_before=int(done.sum()), removed=removed)
-        size = runs_per_task(pending, executor.workers, runs_per_task_ or folder.info.get("runs_per_task"))
+        size = choose_runs_per_task(pending, executor.workers, runs_per_task or folder.info.get("runs_per_task"))
         folder.log_session({"event": "start", "executor": executor.describe(), "pending": pending,
                             "runs_per_task": size, **(session or {})})
         writer = PartWriter(folder, flush_runs=flush_runs, flush_seconds=flush_seconds)
@@ -78,6 +78,11 @@ def execute(folder: SweepFolder, executor: Executor, *, runs_per_task_: int | No
                     report.ran += len(result.rows)
                     bar.update(len(result.rows), result.failed)
             status = "complete"
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            status = f"stopped: {type(exc).__name__}: {exc}"
+            raise
         finally:
             # Whatever has come back is whole: store it even when stopping on Ctrl-C or a worker failure.
             writer.flush()

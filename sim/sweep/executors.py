@@ -163,7 +163,11 @@ class DaskExecutor(Executor):
             self.cluster = LocalCluster(n_workers=int(workers or available_cores()), threads_per_worker=1,
                                         processes=True, dashboard_address=None, silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
-        self.client.wait_for_workers(1, timeout=timeout)
+        try:
+            self.client.wait_for_workers(1, timeout=timeout)
+        except BaseException:
+            self.close()
+            raise
         info = self.client.scheduler_info(n_workers=-1) if _takes_n_workers(self.client) else \
             self.client.scheduler_info()
         self.workers = sum(int(w.get("nthreads", 1)) for w in info["workers"].values()) or 1

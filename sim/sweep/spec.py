@@ -29,10 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, ValidationError,
-                      model_validator)
+import yaml
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag,
+                      ValidationError, model_validator)
 
-from ..loader import RawScenario, ScenarioError, apply_override, load_raw, parse_yaml, validate_raw
+from ..loader import (RawScenario, ScenarioError, apply_override, load_raw, parse_assignment, parse_yaml,
+                      validate_raw)
 from ..schema import Scenario
 
 __all__ = ["Parameter", "SweepSpec", "load_spec", "quick_spec", "parse_vary", "DESIGN_KINDS"]
@@ -396,20 +398,18 @@ def load_spec(path: str | Path) -> SweepPlan:
     return _plan(raw, text, Path(path).parent)
 
 
-def _plan(raw: RawScenario, text: str, folder: Path, base: RawScenario | None = None) -> SweepPlan:
+def _plan(raw: RawScenario, text: str, folder: Path) -> SweepPlan:
     try:
         spec = SweepSpec.model_validate(raw.data)
     except ValidationError as exc:
         raise _from_pydantic(raw, exc) from None
-    if base is None:
-        scenario_path = Path(spec.scenario)
-        if not scenario_path.is_absolute():
-            scenario_path = folder / scenario_path
-        if not scenario_path.is_file():
-            raise _error(raw, ("scenario",), f"no such scenario file: {scenario_path}")
-        base = load_raw(scenario_path)  # errors in the scenario itself name the scenario file
+    scenario_path = Path(spec.scenario)
+    if not scenario_path.is_absolute():
+        scenario_path = folder / scenario_path
+    if not scenario_path.is_file():
+        raise _error(raw, ("scenario",), f"no such scenario file: {scenario_path}")
+    base = load_raw(scenario_path)  # errors in the scenario itself name the scenario file
     scenario_source = base.source
-    base = base.copy()
 
     # Fixed changes first: their origin is the spec line, so a bad value is reported there.
     claimed: dict[tuple, str] = {}
@@ -419,10 +419,7 @@ def _plan(raw: RawScenario, text: str, folder: Path, base: RawScenario | None = 
         except ScenarioError as exc:
             raise _error(raw, ("set", dotted), exc.message) from None
         claimed[concrete] = f"set[{dotted}]"
-    try:
-        scenario = validate_raw(base)
-    except ScenarioError as exc:
-        raise exc from None
+    scenario = validate_raw(base)  # a bad value under set: is reported at its spec line (its origin)
     document = scenario.model_dump(mode="python")
 
     parameters: list[Parameter] = []
@@ -524,8 +521,6 @@ def quick_spec(scenario: str | Path, vary: list[str], levers: list[str] = (), *,
                max_rounds: int | None = None, keep_rounds: bool = False, name: str | None = None,
                common_random_numbers: bool = False) -> SweepPlan:
     """A sweep from command-line options (`run.py sweep SCENARIO --vary ...`), checked like a spec file."""
-    from ..loader import parse_assignment
-
     document: dict[str, Any] = {"name": name or f"{Path(scenario).stem}-sweep", "scenario": str(scenario)}
     origins: dict = {(): ("--vary", 0)}
     fixed = {}
@@ -565,8 +560,6 @@ def quick_spec(scenario: str | Path, vary: list[str], levers: list[str] = (), *,
         for dotted, given in document.get(section, {}).items():
             if design == "grid" and isinstance(given, dict) and "steps" not in given:
                 raise ScenarioError("--vary", 0, dotted, "a grid needs the number of values: PATH=LO:HI:N")
-    import yaml
-
     text = ("# made from the command line\n"
             + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100))
     return _plan(raw, text, Path("."))

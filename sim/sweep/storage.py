@@ -130,9 +130,7 @@ class SweepFolder:
                 "command": command,
             }
             write_json(folder / "sweep.json", info)
-        final = cls(building.final)
-        final.info["id"] = final.path.name
-        return final
+        return cls(building.final)
 
     # ------------------------------------------------------------------------------------------------- state --
     @property
