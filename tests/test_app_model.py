@@ -13,8 +13,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from sim.app.live import LiveNegotiation, build_scenario, model_params, scenario_files, states_now
-from sim.app.views import (issue_space_figure, over_time_figure, round_status, states_rows, why_stuck,
-                           why_stuck_text)
+from sim.app.views import issue_space_figure, over_time_figure, round_status, states_rows, why_stuck, why_stuck_text
 from sim.loader import ScenarioError, load_scenario
 from sim.runner import explain, rounds_table, run_once, states_table
 from sim.schema import DECISION_RULES, Protocol, Rules

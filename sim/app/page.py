@@ -20,8 +20,15 @@ from mesa.visualization.utils import update_counter
 
 from ..loader import ScenarioError
 from .live import LiveNegotiation, model_params, scenario_files
-from .views import (dimension_label, issue_space_figure, over_time_figure, round_status, settings_in_use, states_rows,
-                    why_stuck_lines)
+from .views import (
+    dimension_label,
+    issue_space_figure,
+    over_time_figure,
+    round_status,
+    settings_in_use,
+    states_rows,
+    why_stuck_lines,
+)
 
 SCENARIO_ENV = "TREATYSIM_SCENARIO"
 SCENARIOS_ENV = "TREATYSIM_SCENARIOS"

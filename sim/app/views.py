@@ -18,7 +18,8 @@ from ..runner import explain, rounds_table
 from ..summary_text import OUTCOME_TEXT
 from .live import states_now
 
-__all__ = ["dimension_label", "state_label", "round_status", "settings_in_use", "StuckReport", "why_stuck", "why_stuck_lines", "why_stuck_text", "states_rows",
+__all__ = ["dimension_label", "state_label", "round_status", "settings_in_use", "StuckReport", "why_stuck",
+           "why_stuck_lines", "why_stuck_text", "states_rows",
            "issue_space_figure", "over_time_figure"]
 
 # Sizes near the size shown on the page, so that matplotlib's point sizes read well there.
@@ -257,7 +258,8 @@ def over_time_figure(model: NegotiationModel) -> Figure:
     bottom.plot(voted["round"], voted["core_members"], color="black", lw=2, marker=".",
                 label="core" if model.adopted_round is None else "core: backers,\nthen members")
     for j, name in enumerate(model.tier_names):
-        bottom.plot(voted["round"], voted[f"tier_{name}"], lw=1.5, label=f"tier {name}\n(needs {model.tier_threshold[j]})")
+        bottom.plot(voted["round"], voted[f"tier_{name}"], lw=1.5,
+                    label=f"tier {name}\n(needs {model.tier_threshold[j]})")
     if model.adopted_round is not None:
         bottom.plot(x, rounds["ratified"], color="darkgreen", ls="--", lw=1.5, label="ratified")
     if rules.decision == "majority_count":
