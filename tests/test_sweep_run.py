@@ -190,6 +190,15 @@ def test_quick_form_runs_a_grid_and_prints_plain_progress(tmp_path, capsys):
     assert "made from the command line" in (folder.path / "spec.yaml").read_text()
 
 
+def test_scenario_without_vary_gives_replicates_of_the_scenario(tmp_path):
+    """`sweep SCENARIO --replicates R` with nothing varied runs the scenario R times with R different seeds."""
+    assert main(["sweep", str(WPCNT), "--replicates", "3", "--seed", "2", "--out", str(tmp_path),
+                 "--executor", "serial", "--quiet"]) == 0
+    table = pd.read_parquet(next(tmp_path.iterdir()) / "runs.parquet")
+    assert list(table["point"]) == [0, 0, 0]
+    assert list(table["seed"]) == [run_seed(2, r) for r in range(3)]
+
+
 def test_quick_form_flags_are_refused_with_a_spec(tmp_path, capsys):
     """Options of the quick form with a spec file are a usage error (the spec is the one description)."""
     spec = write_spec(tmp_path, SMALL)

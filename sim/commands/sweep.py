@@ -89,7 +89,7 @@ def _check_usage(args) -> None:
         raise UserError("--resume takes only --workers, --executor, --scheduler, --runs-per-task, --flush-runs and "
                         "--quiet: the rest is fixed by the sweep folder", ExitCode.USAGE)
     if not args.resume and not args.spec:
-        raise UserError("give a sweep spec file, a scenario with --vary, or --resume FOLDER", ExitCode.USAGE)
+        raise UserError("give a sweep spec file, a scenario file (with --vary), or --resume FOLDER", ExitCode.USAGE)
     if args.scheduler and args.executor not in ("local", "dask"):
         raise UserError(f"--scheduler runs on Dask; it cannot be combined with --executor {args.executor}",
                         ExitCode.USAGE)
@@ -102,24 +102,23 @@ def _plan(args):
     from ..sweep.spec import load_spec, quick_spec, read_spec
 
     try:
-        if args.vary or args.lever:
-            _, data, _ = read_spec(args.spec)
-            if "scenario" in data and "states" not in data:
-                raise UserError(f"{args.spec}: is a sweep spec; --vary and --lever go with a scenario file "
-                                f"(put parameters in the spec's uncertainties or levers)", ExitCode.USAGE)
-            return quick_spec(args.spec, args.vary, args.lever, replicates=args.replicates, seed=args.seed,
-                              overrides=args.overrides, design=args.design, samples=args.samples,
-                              max_rounds=args.rounds, keep_rounds=args.keep_rounds, name=args.name,
-                              common_random_numbers=args.common_random_numbers)
-        quick_only = [flag for flag, given in (("--replicates", args.replicates != 1), ("--seed", args.seed != 0),
-                                               ("--set", args.overrides), ("--design", args.design != "grid"),
-                                               ("--samples", args.samples), ("--rounds", args.rounds),
-                                               ("--keep-rounds", args.keep_rounds), ("--name", args.name),
-                                               ("--common-random-numbers", args.common_random_numbers)) if given]
-        if quick_only:
-            raise UserError(f"{', '.join(quick_only)}: only for the quick form (a scenario with --vary); "
-                            f"with a spec file, write it in the spec", ExitCode.USAGE)
-        return load_spec(args.spec)
+        _, data, _ = read_spec(args.spec)
+        is_spec = not ("states" in data or "metadata" in data or "extends" in data)
+        quick_options = [flag for flag, given in (
+            ("--vary", args.vary), ("--lever", args.lever), ("--replicates", args.replicates != 1),
+            ("--seed", args.seed != 0), ("--set", args.overrides), ("--design", args.design != "grid"),
+            ("--samples", args.samples), ("--rounds", args.rounds), ("--keep-rounds", args.keep_rounds),
+            ("--name", args.name), ("--common-random-numbers", args.common_random_numbers)) if given]
+        if is_spec:
+            if quick_options:
+                raise UserError(f"{', '.join(quick_options)}: only for the quick form (a scenario file); "
+                                f"{args.spec} is a sweep spec: write them in it", ExitCode.USAGE)
+            return load_spec(args.spec)
+        # A scenario file: the quick form (with no --vary, replicates of the scenario as it is).
+        return quick_spec(args.spec, args.vary, args.lever, replicates=args.replicates, seed=args.seed,
+                          overrides=args.overrides, design=args.design, samples=args.samples,
+                          max_rounds=args.rounds, keep_rounds=args.keep_rounds, name=args.name,
+                          common_random_numbers=args.common_random_numbers)
     except ScenarioError as exc:
         raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
 
