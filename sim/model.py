@@ -476,11 +476,15 @@ class NegotiationModel(mesa.Model):
     # ------------------------------------------------------------------------------------------- end and record --
     def _check_end(self, movement: float) -> None:
         protocol = self.scenario.protocol
-        if self.in_force_round is not None:
+        if self.in_force_round is not None and (
+                self.round >= self.in_force_round + protocol.rounds_after_entry_into_force
+                or self.round >= self.max_rounds):
             members = int(self.signed.sum())
             broad = members >= self.scenario.rules.broad_agreement_share * int(self.ever_engaged.sum()) - 1e-9
             self._finish("agreement" if broad else "partial_agreement", "the treaty entered into force")
             return
+        if self.in_force_round is not None:
+            return  # in force: accession and ratification go on for a few more rounds
         if self.adopted_round is None:
             if self._too_few_at_table():
                 self._finish("collapse", "too few states remain at the table")

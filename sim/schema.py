@@ -197,6 +197,9 @@ class Protocol(Strict):
     walkout_patience: Annotated[int, Field(ge=0)] = Field(
         0, description="Rounds a state objects with utility below its reservation before it walks out "
         "(0 = never).")
+    rounds_after_entry_into_force: Annotated[int, Field(ge=0)] = Field(
+        0, description="Rounds the run goes on after entry into force, so that more states can accede and ratify "
+        "(still ending at max_rounds).")
     collapse_share: Unit = Field(
         0.5, description="The talks collapse when fewer than this share of the states that took part remain.")
 

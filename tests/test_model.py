@@ -276,3 +276,14 @@ def test_any_number_of_dimensions():
         result = run_once(sc, seed=0)
         assert result.summary["outcome"] in OUTCOMES
         assert len(result.summary["core_text"]) == k
+
+
+def test_run_can_go_on_after_entry_into_force():
+    """With rounds_after_entry_into_force, the run stops that many rounds after entry into force, and ratifications
+    keep coming meanwhile."""
+    plain = run_once(scenario("wpcnt"), seed=0).summary
+    longer = run_once(scenario("wpcnt", protocol__rounds_after_entry_into_force=10), seed=0).summary
+    assert longer["in_force_round"] == plain["in_force_round"]
+    assert longer["rounds"] == plain["rounds"] + 10
+    assert longer["ratifications"] >= plain["ratifications"]
+    assert longer["outcome"] == "agreement"
