@@ -7,8 +7,6 @@ the model passes in what it drew from its own seeded generator.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 __all__ = [
@@ -181,14 +179,16 @@ def respond(
     largest self-enforcing membership with a state in when tier_gain_ij + benefit * depth_j * m_ij > 0, where
     tier_gain = loss_core - loss_tier - implementation cost and depth_j is how far tier j deepens the core: deeper
     cooperation is worth more, and a tier that barely deepens the core adds little. A tier the core already meets
-    (depth 0) asks nothing more of its members, so every supporter of the core meets it. After adoption, signatures and tier memberships are
-    locked and only the tiers that came into being (`open_tiers`) can be joined.
+    (depth 0) asks nothing more of its members, so every supporter of the core meets it. After adoption, signatures
+    and tier memberships are locked and only the tiers that came into being (`open_tiers`) can be joined.
 
     Returns (support (N,), tiers (N,J), utility of joining the core (N,)).
     """
     n, n_tiers = tier_gain.shape
     support, utility = stable_membership(loss_core, capability, engaged, reservation, benefit, locked=locked_support)
     tiers = np.zeros((n, n_tiers), bool)
+    if not support.any():
+        return support, tiers, utility  # no core members, so no one can be in a tier
     zero = np.zeros(n)
     for j in range(n_tiers):
         if open_tiers is not None and not open_tiers[j]:
@@ -281,8 +281,10 @@ def coalition_centres(
     mass = np.zeros(n_coalitions)
     members = (labels >= 0) & engaged
     if members.any():
-        np.add.at(centres, labels[members], positions[members] * capability[members, None])
-        np.add.at(mass, labels[members], capability[members])
+        which, weight = labels[members], capability[members]
+        mass = np.bincount(which, weights=weight, minlength=n_coalitions).astype(float)
+        for k in range(positions.shape[1]):
+            centres[:, k] = np.bincount(which, weights=positions[members, k] * weight, minlength=n_coalitions)
     alive = mass > 0
     centres[alive] /= mass[alive, None]
     return centres, alive

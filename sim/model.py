@@ -112,6 +112,9 @@ class NegotiationModel(mesa.Model):
         for i, s in enumerate(self.scenario.states):
             StateAgent(self, i, s.id, s.name)
         self.state_agents = list(self.agents)  # built once: indexing an AgentSet in a loop rebuilds a list each time
+        # Mesa 3.3.1 keeps a per-model id counter in a class-level dict (Agent._ids) and so never frees a model
+        # (mesa issue #3179, fixed after 3.3.1). No agent is created after this point, so the counter can go.
+        mesa.Agent._ids.pop(self, None)
 
     def _init_coalitions(self) -> None:
         self.coalitions: list[Coalition] = []

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.loader import load_raw, load_scenario, validate_raw, with_overrides
+from sim.loader import load_raw, validate_raw, with_overrides
 from sim.model import OUTCOMES, NegotiationModel
 from sim.runner import run_once
 
@@ -287,3 +287,16 @@ def test_run_can_go_on_after_entry_into_force():
     assert longer["rounds"] == plain["rounds"] + 10
     assert longer["ratifications"] >= plain["ratifications"]
     assert longer["outcome"] == "agreement"
+
+
+def test_finished_models_are_freed():
+    """A model no longer referenced is garbage-collected (Mesa 3.3.1 would otherwise keep every model alive, and a
+    long sweep's memory would grow without bound)."""
+    import gc
+    import weakref
+
+    result = run_once(scenario("wpcnt"), seed=0)
+    ref = weakref.ref(result.model)
+    del result
+    gc.collect()
+    assert ref() is None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import socket
@@ -15,20 +14,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from . import ExitCode, UserError
+from .options import port
 
 DEFAULT_PORT = 8765  # Solara's own default
 DEFAULT_SCENARIO = "classroom.yaml"  # the file the lesson in docs/classroom.md uses, opened when none is given
 STARTUP_TIMEOUT_S = 120.0
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{value} is not a port number (1-65535)")
-    return value
 
 
 def add_app(sub) -> None:
@@ -39,7 +29,7 @@ def add_app(sub) -> None:
     p.add_argument("scenario", nargs="?", default=None,
                    help=f"scenario YAML file to open (default: {DEFAULT_SCENARIO} in the scenarios folder, "
                         "else its first file)")
-    p.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
+    p.add_argument("--port", type=port, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 opens it to the "
                         "network)")

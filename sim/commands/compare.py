@@ -10,7 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from . import ExitCode, UserError
-from .single import _load, _positive_int, _seed
+from .options import load, positive_int, seed
 
 
 def _confidence(text: str) -> float:
@@ -24,7 +24,7 @@ def _confidence(text: str) -> float:
 
 
 def _replicates(text: str) -> int:
-    value = _positive_int(text)
+    value = positive_int(text)
     if value < 2:
         raise argparse.ArgumentTypeError(f"{value}: a paired comparison needs at least 2 replicates")
     return value
@@ -41,9 +41,9 @@ def add_compare(sub) -> None:
     p.add_argument("scenario_b", metavar="B", help="second scenario YAML file (e.g. a variant of A)")
     p.add_argument("--replicates", type=_replicates, default=30, metavar="R",
                    help="paired runs per scenario (default 30)")
-    p.add_argument("--seed", type=_seed, default=0, metavar="S",
+    p.add_argument("--seed", type=seed, default=0, metavar="S",
                    help="master seed from which the replicate seeds are spawned (default 0)")
-    p.add_argument("--rounds", type=_positive_int, default=None, help="maximum rounds (default: each scenario's)")
+    p.add_argument("--rounds", type=positive_int, default=None, help="maximum rounds (default: each scenario's)")
     p.add_argument("--set-a", dest="set_a", action="append", default=[], metavar="PATH=VALUE",
                    help="override a field of A by dotted path (repeatable)")
     p.add_argument("--set-b", dest="set_b", action="append", default=[], metavar="PATH=VALUE",
@@ -61,8 +61,8 @@ def cmd_compare(args) -> int:
     from ..loader import scenario_hash, scenario_to_yaml
     from ..results import environment, file_digests, new_folder, slug, write_json, write_table
 
-    scenario_a = _load(args.scenario_a, args.set_a, args.rounds)
-    scenario_b = _load(args.scenario_b, args.set_b, args.rounds)
+    scenario_a = load(args.scenario_a, args.set_a)
+    scenario_b = load(args.scenario_b, args.set_b)
     label_a = args.scenario_a + "".join(f" --set-a {s}" for s in args.set_a)
     label_b = args.scenario_b + "".join(f" --set-b {s}" for s in args.set_b)
 

@@ -2,45 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 from . import ExitCode, UserError
-
-
-def _load(path: str, overrides: list[str] | None = None, rounds: int | None = None):
-    from ..loader import ScenarioError, load_scenario
-
-    try:
-        scenario = load_scenario(path, overrides or [])
-    except ScenarioError as exc:
-        raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
-    if rounds is not None and rounds < 1:
-        raise UserError(f"--rounds: {rounds} is not a positive number of rounds", ExitCode.USAGE)
-    return scenario
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not positive")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative (seeds are 0 or more)")
-    return value
+from .options import load, positive_int, seed
 
 
 # ----------------------------------------------------------------------------------------------------------- run --
@@ -48,8 +16,8 @@ def add_run(sub) -> None:
     p = sub.add_parser("run", help="run one scenario with one seed, print its summary and write its results",
                        description="Run one scenario with one seed. Prints a summary and writes a new results folder.")
     p.add_argument("scenario", help="scenario YAML file")
-    p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
-    p.add_argument("--rounds", type=_positive_int, default=None, help="maximum rounds (default: the scenario's)")
+    p.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
+    p.add_argument("--rounds", type=positive_int, default=None, help="maximum rounds (default: the scenario's)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                    help="override a scenario field by dotted path, e.g. rules.threshold=0.67 or "
                         "states.USA.flexibility=0.5 (repeatable)")
@@ -68,7 +36,7 @@ def cmd_run(args) -> int:
     from ..runner import run_once
     from ..summary_text import format_summary
 
-    scenario = _load(args.scenario, args.overrides, args.rounds)
+    scenario = load(args.scenario, args.overrides)
     result = run_once(scenario, seed=args.seed, max_rounds=args.rounds)
     folder = write_run(result, args.out, source=args.scenario, overrides=args.overrides,
                        rounds_override=args.rounds, command=getattr(args, "argv", None),

@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import signal
 import sys
 from types import SimpleNamespace
 
 from . import ExitCode, UserError
+from .options import positive_int, seed
 
 EXECUTORS = ("local", "serial", "dask")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not positive")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative (seeds are 0 or more)")
-    return value
 
 
 # --------------------------------------------------------------------------------------------------------- sweep --
@@ -50,30 +30,30 @@ def add_sweep(sub) -> None:
                        help="vary a lever (what negotiators choose), same forms as --vary; repeatable")
     quick.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                        help="fix a scenario field for every run (repeatable)")
-    quick.add_argument("--replicates", type=_positive_int, default=1, metavar="R",
+    quick.add_argument("--replicates", type=positive_int, default=1, metavar="R",
                        help="runs per design point (default 1)")
-    quick.add_argument("--seed", type=_seed, default=0, metavar="S", help="master seed (default 0)")
+    quick.add_argument("--seed", type=seed, default=0, metavar="S", help="master seed (default 0)")
     quick.add_argument("--design", choices=("grid", "lhs", "sobol", "morris"), default="grid",
                        help="design (default grid)")
-    quick.add_argument("--samples", type=_positive_int, metavar="N",
+    quick.add_argument("--samples", type=positive_int, metavar="N",
                        help="lhs points, sobol base sample N, morris trajectories")
     quick.add_argument("--common-random-numbers", action="store_true",
                        help="replicate r of every point gets the same seed (default: a seed per run)")
-    quick.add_argument("--rounds", type=_positive_int, metavar="N",
+    quick.add_argument("--rounds", type=positive_int, metavar="N",
                        help="maximum rounds per run (default: the scenario's)")
     quick.add_argument("--keep-rounds", action="store_true", help="also store per-round records")
     quick.add_argument("--name", help="name of the sweep (default: from the file name)")
     run = p.add_argument_group("where and how to run")
-    run.add_argument("--workers", type=_positive_int, metavar="N", help="worker processes (default: all cores)")
+    run.add_argument("--workers", type=positive_int, metavar="N", help="worker processes (default: all cores)")
     run.add_argument("--executor", choices=EXECUTORS, default="local",
                      help="local process pool (default), serial (this process) or dask (a LocalCluster unless "
                           "--scheduler is given)")
     run.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask scheduler, e.g. tcp://HOST:8786")
-    run.add_argument("--runs-per-task", type=_positive_int, metavar="K",
+    run.add_argument("--runs-per-task", type=positive_int, metavar="K",
                      help="runs sent to a worker at once (default: automatic)")
     run.add_argument("--out", default="results", metavar="DIR", help="folder for the new sweep folder "
                                                                      "(default: results)")
-    run.add_argument("--flush-runs", type=_positive_int, default=1000, metavar="N",
+    run.add_argument("--flush-runs", type=positive_int, default=1000, metavar="N",
                      help="write a part file every N runs (default 1000; also every 10 s)")
     run.add_argument("--quiet", action="store_true", help="no progress; print only the results folder")
     p.set_defaults(handler=cmd_sweep)
@@ -228,7 +208,7 @@ def add_analyze(sub) -> None:
                     "Sobol indices or Morris effects for those designs. Writes CSV tables and PNG figures to a new "
                     "analysis/ folder inside the sweep folder.")
     p.add_argument("folder", help="a sweep folder, e.g. results/<sweep-id>")
-    p.add_argument("--bins", type=_positive_int, default=5, metavar="N",
+    p.add_argument("--bins", type=positive_int, default=5, metavar="N",
                    help="bins for a numeric parameter with more than 12 distinct values (default 5)")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.add_argument("--quiet", action="store_true", help="print only the analysis folder")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import mesa
 import pyarrow as pa
 
 from ..loader import RawScenario, ScenarioError, validate_raw, with_overrides
@@ -166,22 +165,12 @@ def run_task(context: RunContext, task: Task) -> TaskResult:
                 rounds_tables.append(_with_run(result.rounds, run.run))
             if context.keep_states:
                 states_tables.append(_with_run(result.states, run.run))
-            _release(result.model)
         except Exception as exc:  # a failed run is data, not the end of the sweep
             failed += 1
             row = failed_row(context, run, _describe(exc), time.perf_counter() - start)
         rows.append(row)
     return TaskResult(rows=rows, rounds=_concat(rounds_tables), states=_concat(states_tables), failed=failed,
                       runs=[r.run for r in task.runs])
-
-
-def _release(model) -> None:
-    """Let a finished model be freed. Mesa 3.3.1 keeps every model ever made alive through the class-level
-    Agent._ids (keyed by model; mesa issue #3179, fixed after 3.3.1): about 50 MB per 1000 runs of wpcnt, which
-    a long sweep cannot afford."""
-    ids = getattr(mesa.Agent, "_ids", None)
-    if isinstance(ids, dict):
-        ids.pop(model, None)
 
 
 def _with_run(frame, run: int) -> pa.Table:

@@ -1,0 +1,37 @@
+"""Argument types and scenario loading shared by the commands."""
+
+from __future__ import annotations
+
+import argparse
+
+from . import ExitCode, UserError
+
+
+def whole_number(minimum: int | None = None, maximum: int | None = None, meaning: str = ""):
+    """An argparse type for an integer within [minimum, maximum]; `meaning` explains the range when it is broken."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"{value} {meaning}")
+        return value
+
+    return parse
+
+
+positive_int = whole_number(1, meaning="is not positive")
+seed = whole_number(0, meaning="is negative (seeds are 0 or more)")
+port = whole_number(1, 65535, meaning="is not a port number (1-65535)")
+
+
+def load(path: str, overrides: list[str] | None = None):
+    """Load and validate a scenario with --set overrides; a bad one becomes a one-line UserError (exit 3)."""
+    from ..loader import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(path, overrides or [])
+    except ScenarioError as exc:
+        raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
