@@ -134,31 +134,38 @@ def stable_membership(
     1994, Carraro and Siniscalco 1993): start from every eligible engaged state and drop those who would rather stay
     out, until no one wants to leave. `locked` members (signatories of an adopted text) never leave.
     """
-    n = len(loss)
     live = capability * engaged
     total = float(live.sum())
-    locked = np.zeros(n, bool) if locked is None else locked & engaged
+    locked = np.zeros(len(loss), bool) if locked is None else locked & engaged
     if total <= 0:
         return locked.copy(), -loss
-    # A member's share is J / total, J the members' capability, so member i stays iff loss_i + r_i < benefit * J /
-    # total. Every stable membership is therefore a prefix of the free candidates sorted by loss_i + r_i (plus the
-    # locked members), and dropping leavers from the full set ends at the longest prefix that is stable. Finding it
-    # directly gives the same set as iterating, in one sort.
     free = engaged & ~locked if eligible is None else engaged & eligible & ~locked
-    candidates = np.flatnonzero(free)
-    locked_mass = float(live[locked].sum())
-    members = locked.copy()
-    if len(candidates):
-        hurdle = loss[candidates] + reservation[candidates]
-        order = np.argsort(hurdle, kind="stable")
-        mass = locked_mass + np.cumsum(live[candidates][order])
-        stable = hurdle[order] < benefit * mass / total
-        if stable.any():
-            longest = int(np.flatnonzero(stable)[-1]) + 1
-            members[candidates[order[:longest]]] = True
+    members = _longest_stable_prefix(loss + reservation, live, total, benefit, free, locked)
     joined = float(live[members].sum())
     share = (joined - live * members + live) / total
     return members, benefit * share - loss
+
+
+def _longest_stable_prefix(hurdle, live, total, benefit, free, locked) -> np.ndarray:
+    """Members of the largest stable membership: the locked states plus the longest stable prefix of the free ones.
+
+    A member's share is J / total, J the members' capability, so member i stays iff hurdle_i = loss_i + r_i is below
+    benefit * J / total. Every stable membership is therefore a prefix of the free states sorted by hurdle (plus the
+    locked members), and dropping leavers from the full set ends at the longest prefix that is stable. Finding it
+    directly gives the same set as iterating, in one sort.
+    """
+    members = locked.copy()
+    candidates = np.flatnonzero(free)
+    if len(candidates):
+        hurdles = hurdle[candidates]
+        order = np.argsort(hurdles, kind="stable")
+        mass = np.cumsum(live[candidates[order]])
+        if locked.any():
+            mass += live[locked].sum()
+        stable = np.flatnonzero(hurdles[order] * total < benefit * mass)
+        if len(stable):
+            members[candidates[order[: stable[-1] + 1]]] = True
+    return members
 
 
 def respond(
@@ -189,16 +196,18 @@ def respond(
     tiers = np.zeros((n, n_tiers), bool)
     if not support.any():
         return support, tiers, utility  # no core members, so no one can be in a tier
-    zero = np.zeros(n)
+    live = capability * engaged
+    total = float(live.sum())
+    no_lock = np.zeros(n, bool)
     for j in range(n_tiers):
         if open_tiers is not None and not open_tiers[j]:
             continue
         if tier_depth[j] <= 1e-12:
             tiers[:, j] = support
             continue
-        locked = None if locked_tiers is None else locked_tiers[:, j]
-        tiers[:, j], _ = stable_membership(-tier_gain[:, j], capability, engaged, zero, benefit * float(tier_depth[j]),
-                                           eligible=support, locked=locked)
+        locked = no_lock if locked_tiers is None else locked_tiers[:, j] & engaged
+        tiers[:, j] = _longest_stable_prefix(-tier_gain[:, j], live, total, benefit * float(tier_depth[j]),
+                                             support & ~locked, locked)
     return support, tiers, utility
 
 
