@@ -17,6 +17,7 @@ from .schema import Scenario
 
 OUTCOMES = ("agreement", "partial_agreement", "signed_not_in_force", "stalemate", "collapse", "timeout")
 SECRETARIAT = "secretariat"
+DRAFT_SWITCH_MARGIN = 0.05  # share of engaged capability a new kind of draft must gain to replace the last one
 
 
 @dataclass
@@ -184,6 +185,7 @@ class NegotiationModel(mesa.Model):
             self.core_floor, self.core_ceiling)
         self.tier_text = maths.tier_texts(self.draft, self.tier_floor, self.tier_ceiling)
         self.chair = SECRETARIAT
+        self._last_pick: dict[str, object] = {}  # which candidate each drafting step chose last (see _most_backed)
         self.adopted_round: int | None = None
         self.in_force_round: int | None = None
         self.outcome: str | None = None
@@ -252,18 +254,18 @@ class NegotiationModel(mesa.Model):
         Under consensus: the compromise of every engaged state. Under a majority or plurilateral rule the drafter
         aims at a coalition that can carry the vote; it considers the compromise of all engaged states, of each
         coalition's engaged members, and of the closest states that together suffice under the rule (re-centred
-        three times), and keeps the one whose self-enforcing membership carries the most capability (earlier
-        candidates win ties).
+        three times), and keeps the best backed (see `_most_backed`).
         """
         rules = self.scenario.rules
         everyone = maths.compromise(self.position, self.salience, self.capability, self.engaged)
         if rules.decision == "consensus":
             return everyone
-        candidates = [everyone]
+        candidates = [("everyone", everyone)]
         for label, coalition in enumerate(self.coalitions):
             members = (self.label == label) & self.engaged
             if coalition.alive and members.any():
-                candidates.append(maths.compromise(self.position, self.salience, self.capability, members))
+                candidates.append((f"coalition {coalition.name}",
+                                   maths.compromise(self.position, self.salience, self.capability, members)))
         # Broader coalitions first: aim at a winning coalition of the rule's size and at one halfway to unanimity.
         for threshold in sorted({(1.0 + rules.threshold) / 2, rules.threshold}, reverse=True):
             text = everyone
@@ -272,26 +274,39 @@ class NegotiationModel(mesa.Model):
                 backers = maths.winning_set(loss, rules.decision, self.engaged, self.capability, threshold,
                                             rules.min_states)
                 text = maths.compromise(self.position, self.salience, self.capability, backers)
-            candidates.append(text)
-        return self._most_backed(candidates)[1]
+            candidates.append((f"winning {threshold:.6f}", text))
+        return self._most_backed(candidates, "compromise")[1]
 
-    def _most_backed(self, candidates: list) -> tuple[object, np.ndarray]:
-        """The candidate draft (chair, text) or text whose self-enforcing membership is adopted, or else holds the
-        most capability. Ties go to the earlier candidate."""
+    def _most_backed(self, candidates: list[tuple[object, np.ndarray]], step: str) -> tuple[object, np.ndarray]:
+        """The candidate (key, text) whose self-enforcing membership would adopt it, else the one it backed by most
+        capability; earlier candidates win ties.
+
+        Drafting has inertia: the kind of draft tabled last round stays unless another would pass where it would
+        not, or is backed by at least DRAFT_SWITCH_MARGIN more of the engaged states' capability. Without it a chair
+        can alternate between two texts whose backing each grows while the other is on the table, and the talks
+        never settle.
+        """
         rules = self.scenario.rules
         benefit = self.scenario.treaty.participation_benefit
-        best, best_key = None, None
-        for candidate in candidates:
-            text = candidate[1] if isinstance(candidate, tuple) else candidate
+        margin = DRAFT_SWITCH_MARGIN * float(self.capability[self.engaged].sum())
+        scored = []
+        for key, text in candidates:
             bounded = maths.bound_text(text, self.core_floor, self.core_ceiling)
             loss = maths.weighted_distance(self.position, bounded, self.salience)
             members, _ = maths.stable_membership(loss, self.capability, self.engaged, self.reservation, benefit)
             passes = maths.is_adopted(rules.decision, members, self.engaged, self.capability, rules.threshold,
                                       rules.min_states)
-            key = (passes, round(float(self.capability[members].sum()), 12))
-            if best_key is None or key > best_key:
-                best, best_key = candidate, key
-        return best if isinstance(best, tuple) else (None, best)
+            scored.append((passes, float(self.capability[members].sum()), key, text))
+        best = scored[0]
+        for entry in scored[1:]:
+            if (entry[0], entry[1]) > (best[0], best[1] + 1e-12):
+                best = entry
+        previous = next((entry for entry in scored if entry[2] == self._last_pick.get(step)), None)
+        if previous is not None and previous is not best:
+            if previous[0] == best[0] and best[1] < previous[1] + margin:
+                best = previous
+        self._last_pick[step] = best[2]
+        return best[2], best[3]
 
     def _chaired_draft(self, compromise: np.ndarray, chair: int) -> np.ndarray:
         pull = self.scenario.protocol.chair_influence
@@ -303,7 +318,7 @@ class NegotiationModel(mesa.Model):
     def _best_supported(self, compromise: np.ndarray) -> tuple[object, np.ndarray]:
         candidates = [(SECRETARIAT, compromise)] + [
             (leader, self._chaired_draft(compromise, leader)) for leader in self._engaged_leaders()]
-        return self._most_backed(candidates)
+        return self._most_backed(candidates, "chair")
 
     # ----------------------------------------------------------------------------------------------- 2. respond --
     def respond(self) -> None:
