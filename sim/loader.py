@@ -201,6 +201,10 @@ def load_raw(path: str | Path, _seen: tuple = ()) -> RawScenario:
         kind = "empty" if data is None else f"a {type(data).__name__}"
         raise ScenarioError(source, 1, "", f"a scenario must be a YAML mapping, this document is {kind}")
     if "extends" not in data:
+        if "scenario" in data and "states" not in data:
+            raise ScenarioError(source, origins[("scenario",)][1], "scenario",
+                                "this looks like a sweep specification, not a scenario: run it with "
+                                "`run.py sweep`")
         if "set" in data:
             raise ScenarioError(source, origins[("set",)][1], "set", "`set` is only allowed together with `extends`")
         return RawScenario(data, origins, source)
@@ -211,7 +215,10 @@ def load_raw(path: str | Path, _seen: tuple = ()) -> RawScenario:
         raise ScenarioError(source, origins[("extends",)][1], "extends", "must be the path of a scenario file")
     if not isinstance(patches, dict):
         raise ScenarioError(source, origins[("set",)][1], "set", "must be a mapping from dotted paths to values")
-    base = load_raw(path.parent / base_name, _seen + (path.resolve(),))
+    base_path = path.parent / base_name
+    if not base_path.is_file():
+        raise ScenarioError(source, origins[("extends",)][1], "extends", f"no such scenario file: {base_path}")
+    base = load_raw(base_path, _seen + (path.resolve(),))
     # Top-level sections given in the variant replace the base's; metadata is merged key by key.
     for key, value in data.items():
         if key == "metadata" and isinstance(value, dict) and isinstance(base.data.get("metadata"), dict):
@@ -283,9 +290,10 @@ def _list_index(items: list, key: str) -> int | None:
     if key.lstrip("-").isdigit():
         index = int(key)
         return index if -len(items) <= index < len(items) else None
-    for index, item in enumerate(items):
-        if isinstance(item, dict) and (item.get("id") == key or item.get("name") == key):
-            return index
+    for field in ("id", "name"):  # an id match wins over a display name that happens to be equal
+        for index, item in enumerate(items):
+            if isinstance(item, dict) and item.get(field) == key:
+                return index
     return None
 
 
@@ -532,6 +540,12 @@ def check_references(scenario: Scenario, raw: RawScenario) -> None:
         if event.type == "government_change":
             _check_dims(raw, base + ("ideal",), event.ideal, dims, complete=False)
             _check_dims(raw, base + ("salience",), event.salience, dims, complete=False)
+            if event.salience is not None:
+                state = scenario.states[ids[event.state]]
+                before = state.salience if state.salience is not None else {d: 1.0 for d in dims}
+                if sum({**{d: before.get(d, 0.0) for d in dims}, **event.salience}.values()) <= 0:
+                    raise raw.error(base + ("salience",), "the new salience sums to zero: at least one dimension "
+                                                          "must matter")
         if event.type == "join" and scenario.states[ids[event.state]].at_table:
             raise raw.error(base + ("state",),
                             f"{event.state} is at the table from the start (give it at_table: false to join later)")

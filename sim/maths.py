@@ -29,6 +29,7 @@ __all__ = [
     "merge_pairs",
     "is_adopted",
     "winning_set",
+    "prospective_share",
     "ratification_probability",
     "required_concession",
     "explain_deadlock",
@@ -91,16 +92,18 @@ def tier_depths(core: np.ndarray, tiers: np.ndarray) -> np.ndarray:
     return np.abs(tiers - core[None, :]).sum(axis=1)
 
 
-def implementation_costs(core: np.ndarray, tiers: np.ndarray, capability: np.ndarray, unit_cost: float) -> np.ndarray:
+def implementation_costs(core: np.ndarray, tiers: np.ndarray, capability: np.ndarray, unit_cost: float,
+                         reference: float | None = None) -> np.ndarray:
     """Cost (N,J) to each state of implementing each tier's deeper provisions.
 
     Cost grows with the tier's depth beyond the core (sum of absolute gaps) and falls linearly with the state's
-    capability relative to the most capable state: the most capable states bear none.
+    capability relative to `reference` (default: the most capable state; the model passes the most capable state at
+    the table): the most capable states bear none.
     """
     if len(tiers) == 0:
         return np.zeros((len(capability), 0))
     depth = tier_depths(core, tiers)
-    relative = capability / capability.max()
+    relative = np.minimum(capability / (reference or capability.max()), 1.0)
     return unit_cost * (1.0 - relative)[:, None] * depth[None, :]
 
 
@@ -377,6 +380,12 @@ def winning_set(
     return engaged.copy()
 
 
+def prospective_share(rule: str, threshold: float) -> float:
+    """The capability share a state can expect to join it if a text is adopted: all under consensus, else at least
+    the rule's threshold (for a count majority, the share of states stands in for the share of capability)."""
+    return 1.0 if rule == "consensus" else float(threshold)
+
+
 def ratification_probability(
     distance_to_ideal: np.ndarray, difficulty: np.ndarray, rate: float, tolerance: float
 ) -> np.ndarray:
@@ -429,9 +438,7 @@ def explain_deadlock(
     pressure = (capability[:, None] * salience * gap)[objectors].sum(axis=0) if objectors.any() else np.zeros(k)
     dimension = int(np.argmax(pressure)) if objectors.any() else None
 
-    # If the vote passes, at least the rule's share of the capability joins (all of it under consensus).
-    floor_share = 1.0 if rule == "consensus" else threshold
-    share_if_join = np.maximum(participation_shares(capability, engaged, support), floor_share)
+    share_if_join = np.maximum(participation_shares(capability, engaged, support), prospective_share(rule, threshold))
     loss = weighted_distance(positions, draft, salience)
     lam = required_concession(loss, benefit * share_if_join, reservation)
     moved = positions + np.where(np.isfinite(lam), lam, 0.0)[:, None] * (draft[None, :] - positions)
@@ -462,7 +469,7 @@ def explain_deadlock(
         concession = (lam[pivotal] * (draft - positions[pivotal])).tolist()
     per_dim = [float(v) for v in pressure]
     return {
-        "objectors": candidates if not needed else sorted(candidates),
+        "objectors": sorted(candidates),
         "dimension": dimension,
         "dimension_pressure": per_dim,
         "needed": needed,

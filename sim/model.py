@@ -112,7 +112,7 @@ class NegotiationModel(mesa.Model):
     def _init_agents(self) -> None:
         for i, s in enumerate(self.scenario.states):
             StateAgent(self, i, s.id, s.name)
-        self.state_agents = list(self.agents)  # built once: indexing an AgentSet in a loop rebuilds a list each time
+        self.state_agents = list(self.agents)  # in row order; indexing an AgentSet in a loop rebuilds a list each time
         # Mesa 3.3.1 keeps a per-model id counter in a class-level dict (Agent._ids) and so never frees a model
         # (mesa issue #3179, fixed after 3.3.1). No agent is created after this point, so the counter can go.
         mesa.Agent._ids.pop(self, None)
@@ -195,7 +195,9 @@ class NegotiationModel(mesa.Model):
 
     def _init_events(self) -> None:
         # Explicit tie-breaker: events of the same round happen in the order the scenario lists them.
-        self.pending_events = sorted(enumerate(self.scenario.events), key=lambda item: (item[1].round, item[0]))
+        # Events after the last round can never happen, so they must not hold off a stalemate either.
+        self.pending_events = sorted(((i, e) for i, e in enumerate(self.scenario.events) if e.round <= self.max_rounds),
+                                     key=lambda item: (item[1].round, item[0]))
 
     # ------------------------------------------------------------------------------------------------ the round --
     def step(self) -> None:
@@ -278,7 +280,7 @@ class NegotiationModel(mesa.Model):
         return self._most_backed(candidates, "compromise")[1]
 
     def _most_backed(self, candidates: list[tuple[object, np.ndarray]], step: str) -> tuple[object, np.ndarray]:
-        """The candidate (key, text) whose self-enforcing membership would adopt it, else the one it backed by most
+        """The candidate (key, text) whose self-enforcing membership would adopt it, else the one backed by the most
         capability; earlier candidates win ties.
 
         Drafting has inertia: the kind of draft tabled last round stays unless another would pass where it would
@@ -334,7 +336,8 @@ class NegotiationModel(mesa.Model):
         ideal_core = maths.weighted_distance(self.ideal, self.draft, self.salience)
         ideal_tiers = maths.distance_matrix(self.ideal, self.tier_text, self.salience)
         costs = maths.implementation_costs(self.draft, self.tier_text, self.capability,
-                                           self.scenario.treaty.implementation_cost)
+                                           self.scenario.treaty.implementation_cost,
+                                           float(self.capability[self.engaged].max(initial=0.0)) or None)
         tier_gain = ideal_core[:, None] - ideal_tiers - costs
         adopted = self.adopted_round is not None
         locked_support = self.signed if adopted else None
@@ -374,7 +377,7 @@ class NegotiationModel(mesa.Model):
             return
         centres, alive = self._centres()
         leaders = np.zeros(self.n, bool)
-        leaders[[c.leader for c in self.coalitions]] = True
+        leaders[[c.leader for c in self.coalitions if c.alive]] = True
         leaving = maths.defectors(self.position, self.salience, self.label, centres, self.engaged, leaders,
                                   protocol.defection_distance)
         changed = bool(leaving.any())
@@ -413,7 +416,13 @@ class NegotiationModel(mesa.Model):
             return
         objecting = self.engaged & ~self.support
         self.objections += objecting
-        self.objection_streak = np.where(objecting & (self.utility < self.reservation), self.objection_streak + 1, 0)
+        # Dissatisfied: even if the draft were adopted by as many as the rule needs, the state would be worse off
+        # than with no treaty, by more than the margin.
+        benefit = self.scenario.treaty.participation_benefit
+        prospect = benefit * maths.prospective_share(rules.decision, rules.threshold) - maths.weighted_distance(
+            self.position, self.draft, self.salience)
+        deeply = prospect < self.reservation - self.scenario.protocol.walkout_margin
+        self.objection_streak = np.where(objecting & deeply, self.objection_streak + 1, 0)
         patience = self.scenario.protocol.walkout_patience
         if patience:
             leaving = self.objection_streak >= patience
@@ -448,8 +457,8 @@ class NegotiationModel(mesa.Model):
     def _on_cyber_incident(self, event) -> None:
         """Victims care more about attribution and demand more of it; they trust the accused less."""
         victims, d = self._rows(event.victims), self.dimensions.index(event.dimension)
-        self.raw_salience[victims] = self.salience[victims]
-        self.raw_salience[victims, d] += event.severity
+        # severity is on the normalised scale: it adds that share of each victim's total weight
+        self.raw_salience[victims, d] += event.severity * self.raw_salience[victims].sum(axis=1)
         self.salience[victims] = maths.normalise_salience(self.raw_salience[victims])
         self.ideal[victims, d] = np.minimum(1.0, self.ideal[victims, d] + event.shift)
         self.position[victims, d] = np.clip(self.position[victims, d] + event.shift, self.low[victims, d],
@@ -464,12 +473,10 @@ class NegotiationModel(mesa.Model):
         i = self.index[event.state]
         for d, v in event.ideal.items():
             self.ideal[i, self.dimensions.index(d)] = v
-        if event.salience is not None:
-            raw = self.salience[i].copy()
+        if event.salience is not None:  # same scale as the state's salience in the scenario (checked non-zero)
             for d, v in event.salience.items():
-                raw[self.dimensions.index(d)] = v
-            if raw.sum() > 0:
-                self.salience[i] = raw / raw.sum()
+                self.raw_salience[i, self.dimensions.index(d)] = v
+            self.salience[i] = self.raw_salience[i] / self.raw_salience[i].sum()
         if event.flexibility is not None:
             self.flexibility[i] = event.flexibility
         if event.reservation is not None:
@@ -478,7 +485,12 @@ class NegotiationModel(mesa.Model):
             self.position[i] = np.clip(self.ideal[i], self.low[i], self.high[i])
 
     def _on_walkout(self, event) -> None:
-        self.engaged[self.index[event.state]] = False
+        """The state leaves the talks; after adoption, leaving withdraws its signature and ratification."""
+        i = self.index[event.state]
+        self.engaged[i] = False
+        if self.adopted_round is not None:
+            self.signed[i] = self.ratified[i] = False
+            self.tiers[i] = False
         self._partners_stale = True
 
     def _on_join(self, event) -> None:

@@ -44,7 +44,6 @@ def run_once(scenario: Scenario, seed: int, max_rounds: int | None = None) -> Ru
     model.run()
     wall = time.perf_counter() - start
     summary = summarise(model)
-    summary["wall_time_s"] = wall
     return RunResult(scenario=scenario, seed=int(seed), summary=summary, model=model, wall_time=wall)
 
 
@@ -100,10 +99,13 @@ def summarise(model: NegotiationModel) -> dict:
 def explain(model: NegotiationModel) -> dict:
     """Why the current draft is not adopted: blockers, the dividing dimension and the pivotal concession."""
     rules = model.scenario.rules
+    benefit = model.scenario.treaty.participation_benefit
+    # Who would back the last draft with positions as they stand now (after the last concessions and walk-outs).
+    loss = maths.weighted_distance(model.position, model.draft, model.salience)
+    support, _ = maths.stable_membership(loss, model.capability, model.engaged, model.reservation, benefit)
     why = maths.explain_deadlock(
         model.position, model.salience, model.capability, model.reservation, model.low, model.high, model.draft,
-        model.support, model.engaged, model.scenario.treaty.participation_benefit, rules.decision, rules.threshold,
-        rules.min_states)
+        support, model.engaged, benefit, rules.decision, rules.threshold, rules.min_states)
     order = sorted(range(model.n), key=lambda i: (-int(model.objections[i]), model.ids[i]))
     blockers = [{"state": model.ids[i], "objections": int(model.objections[i])}
                 for i in order if model.objections[i] > 0]

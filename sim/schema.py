@@ -35,6 +35,12 @@ def _signed_unit(value: float) -> float:
     return value
 
 
+def _at_most_half(value: float) -> float:
+    if value > 0.5:
+        raise ValueError(f"{value!r} is above 0.5 (larger steps would overshoot)")
+    return value
+
+
 def _non_negative(value: float) -> float:
     if value < 0:
         raise ValueError(f"{value!r} is negative")
@@ -184,7 +190,9 @@ class Protocol(Strict):
     stalemate_window: Annotated[int, Field(ge=1)] = Field(
         10, description="Rounds without adoption in which no position moves more than stalemate_epsilon.")
     stalemate_epsilon: Positive = Field(1e-3, description="Movement below which a position counts as still.")
-    concession_rate: Unit = Field(0.3, description="Largest fraction of the gap a state closes in one round.")
+    concession_rate: Annotated[Unit, AfterValidator(_at_most_half)] = Field(
+        0.3, description="Step size: the share of its net pull a state moves in one round, in [0, 0.5] (with noise, "
+        "each round's step is capped at 0.5 so that no state overshoots).")
     domestic_anchor: Unit = Field(
         0.3, description="Pull of domestic constituencies back toward the ideal point, for inflexible states.")
     concession_noise: NonNegative = Field(
@@ -195,8 +203,11 @@ class Protocol(Strict):
         0.1, description="Coalitions whose centres come closer than this merge (0 = never).")
     base_trust: Unit = Field(0.0, description="Trust between states with no coalition or relation in common.")
     walkout_patience: Annotated[int, Field(ge=0)] = Field(
-        0, description="Rounds a state objects with utility below its reservation before it walks out "
-        "(0 = never).")
+        0, description="Failed votes in a row after which a state that would be worse off with the draft than "
+        "with no treaty, by more than walkout_margin, walks out (0 = never).")
+    walkout_margin: NonNegative = Field(
+        0.1, description="How much worse than no treaty the draft must leave a state (judged as if adopted) to "
+        "count toward walking out.")
     rounds_after_entry_into_force: Annotated[int, Field(ge=0)] = Field(
         0, description="Rounds the run goes on after entry into force, so that more states can accede and ratify "
         "(still ending at max_rounds).")

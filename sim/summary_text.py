@@ -42,8 +42,8 @@ def format_summary(summary: dict, scenario: Scenario) -> str:
                      f"members {_members(tier['members'], total)}")
     if summary["adopted"]:
         force = (f"yes, in round {summary['in_force_round']}" if summary["in_force"] else "no")
-        lines.append(f"Entry into force: {force} ({summary['ratifications']} of {summary['ratifications_needed']} "
-                     f"ratifications needed)")
+        lines.append(f"Entry into force: {force} ({summary['ratifications']} ratifications, "
+                     f"{summary['ratifications_needed']} needed)")
     if summary["walked_out"]:
         lines.append(f"Walked out: {', '.join(summary['walked_out'])}")
     why = summary.get("explanation")
@@ -57,7 +57,10 @@ def format_summary(summary: dict, scenario: Scenario) -> str:
             moves = ", ".join(f"{d} {v:+.2f}" for d, v in pivot["moves"].items())
             others = [s for s in why["states_to_win_over"] if s != pivot["state"]]
             also = f" (after winning over {', '.join(others)})" if others else ""
-            lines.append(f"Pivotal concession: {pivot['state']} moving {moves}{also} would tip the vote")
+            if moves:
+                lines.append(f"Pivotal concession: {pivot['state']} moving {moves}{also} would tip the vote")
+            else:
+                lines.append(f"Pivotal state: {pivot['state']} would back the draft as it stands{also}")
         elif not why["tippable"]:
             lines.append("No concession within the objectors' red lines and reservation values would tip the vote")
     return "\n".join(lines)

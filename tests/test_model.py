@@ -26,8 +26,7 @@ def test_same_seed_gives_identical_tables(name, activation):
     a, b = run_once(sc, seed=11), run_once(sc, seed=11)
     pd.testing.assert_frame_equal(a.rounds, b.rounds)
     pd.testing.assert_frame_equal(a.states, b.states)
-    assert {k: v for k, v in a.summary.items() if k != "wall_time_s"} == \
-           {k: v for k, v in b.summary.items() if k != "wall_time_s"}
+    assert a.summary == b.summary
 
 
 @pytest.mark.parametrize("activation", ["random", "simultaneous"])
@@ -133,10 +132,59 @@ def test_walkouts_collapse_the_talks():
 
 
 def test_endogenous_walkout_after_patience_runs_out():
-    """With walkout_patience set, a state objecting below its reservation for that many rounds leaves."""
+    """With walkout_patience set, a state whose utility stays more than walkout_margin below its reservation for that
+    many failed votes leaves; the others, merely objecting, stay."""
     result = run_once(scenario("classroom", protocol__walkout_patience=3, states__CAL__reservation=0.3), seed=0)
     states = result.states
-    assert not states[(states["state"] == "CAL")]["engaged"].iloc[-1]
+    last = states[states["round"] == result.summary["rounds"]].set_index("state")["engaged"]
+    assert not last["CAL"] and last[["AUR", "BOR", "DEL"]].all()
+    assert result.summary["walked_out"] == ["CAL"]
+
+
+def test_walkout_patience_does_not_empty_a_polarised_table():
+    """In the polarised global scenario only the most dissatisfied walk out, not every objector at once."""
+    result = run_once(scenario("global_stalemate", protocol__walkout_patience=20), seed=0)
+    assert 0 < len(result.summary["walked_out"]) < 24 // 2
+
+
+def test_walking_out_after_adoption_withdraws_signature_and_ratification():
+    """A signatory that walks out after adoption is no longer a member, nor counted as ratified."""
+    result = run_once(scenario("wpcnt", rules__ratification_rate=1.0, protocol__rounds_after_entry_into_force=10,
+                               events=[{"type": "walkout", "round": 6, "state": "AUS"}]), seed=0)
+    s = result.summary
+    assert s["adopted_round"] < 6 < s["rounds"]
+    ratified = result.states[result.states["state"] == "AUS"].set_index("round")["ratified"]
+    assert ratified.loc[5] and not ratified.loc[6]  # it had ratified, and leaving withdrew it
+    assert "AUS" in s["walked_out"] and "AUS" not in s["core_members"] and "AUS" not in s["ratified"]
+    assert all("AUS" not in tier["members"] for tier in s["tiers"].values())
+
+
+def test_events_after_the_last_round_do_not_hold_off_a_stalemate():
+    """An event scheduled after max_rounds can never happen, so the classroom still ends in stalemate."""
+    result = run_once(scenario("classroom", events=[{"type": "outside_pressure", "round": 150}]), seed=0)
+    assert result.summary["outcome"] == "stalemate" and result.summary["rounds"] < 60
+
+
+def test_government_change_salience_is_on_the_scenarios_scale():
+    """New salience values replace the state's own weights on the scenario's scale before normalising: AUR's
+    weights (0.5, 0.3, 0.2) with enforcement set to 0.5 become (0.5, 0.3, 0.5) / 1.3."""
+    model = NegotiationModel(scenario("classroom", events=[
+        {"type": "government_change", "round": 1, "state": "AUR", "salience": {"enforcement": 0.5}}]), seed=0)
+    model.step()
+    assert model.salience[0] == pytest.approx(np.array([0.5, 0.3, 0.5]) / 1.3)
+
+
+def test_leader_of_a_merged_away_coalition_can_defect():
+    """After a merger the old leader is an ordinary member and defects when it drifts too far."""
+    sc = scenario("classroom", coalitions=[{"name": "a", "members": ["AUR", "BOR"], "leader": "AUR"},
+                                           {"name": "c", "members": ["DEL", "CAL"], "leader": "DEL"}],
+                  protocol__merge_distance=0.9, protocol__defection_distance=0.2)
+    model = NegotiationModel(sc, seed=0)
+    model.step()
+    assert model.coalitions[-1].name == "a+c" and model.coalitions[-1].leader == 0
+    for _ in range(3):
+        model.step()
+    assert model.coalition_of(2) is None  # Caldera, far from the merged centre, has left
 
 
 def test_stalemate_waits_for_scheduled_events():
