@@ -351,16 +351,17 @@ def is_adopted(
     n_engaged = int(engaged.sum())
     if n_engaged == 0:
         return False
+    slack = 1e-6  # so that a threshold written 0.666667 means two thirds
     backing = support & engaged
     if rule == "consensus":
         return bool(backing.sum() == n_engaged)
     if rule == "majority_count":
-        return backing.sum() / n_engaged >= threshold - 1e-12
+        return backing.sum() / n_engaged >= threshold - slack
     cap_share = capability[backing].sum() / capability[engaged].sum()
     if rule == "majority_capability":
-        return cap_share >= threshold - 1e-12
+        return cap_share >= threshold - slack
     if rule == "plurilateral":
-        return bool(backing.sum() >= min_states and cap_share >= threshold - 1e-12)
+        return bool(backing.sum() >= min_states and cap_share >= threshold - slack)
     raise ValueError(f"unknown decision rule {rule!r}")
 
 

@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import sys
 import uuid
@@ -178,9 +179,9 @@ def write_run(
 
 
 def _reproduce_line(source, seed, overrides, rounds) -> str:
-    parts = ["python run.py run", str(source or "scenario.yaml"), f"--seed {seed}"]
+    parts = ["python", "run.py", "run", str(source or "scenario.yaml"), "--seed", str(seed)]
     if rounds:
-        parts.append(f"--rounds {rounds}")
+        parts += ["--rounds", str(rounds)]
     for item in overrides or []:
-        parts.append(f"--set '{item}'")
-    return " ".join(parts)
+        parts += ["--set", item]
+    return shlex.join(parts)

@@ -203,3 +203,45 @@ def test_json_summary(tmp_path, capsys):
     main(["run", str(SCENARIOS / "classroom.yaml"), "--json", "--no-figures", "--out", str(tmp_path)])
     data = json.loads(capsys.readouterr().out)
     assert data["outcome"] == "stalemate" and data["results"].startswith(str(tmp_path))
+
+
+def test_out_that_is_a_file_is_a_usage_error_before_any_work(tmp_path, capsys, monkeypatch):
+    """--out naming a file is refused at once (exit 2), without running the model."""
+    import sim.runner
+
+    target = tmp_path / "taken"
+    target.write_text("x")
+    monkeypatch.setattr(sim.runner, "run_once", lambda *a, **k: pytest.fail("ran the model"))
+    assert main(["run", str(SCENARIOS / "classroom.yaml"), "--out", str(target)]) == ExitCode.USAGE
+    assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_schema_out_into_a_missing_folder_is_a_usage_error(tmp_path, capsys):
+    """schema --out into a folder that does not exist says so (exit 2), not an internal error."""
+    assert main(["schema", "--out", str(tmp_path / "nope" / "schema.json")]) == ExitCode.USAGE
+    assert "no such folder" in capsys.readouterr().err
+
+
+def test_closed_pipe_is_not_an_internal_error(tmp_path):
+    """Output piped into a reader that stops early (like `head`) ends quietly."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "schema"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=env, cwd=tmp_path)
+    process.stdout.read(10)
+    process.stdout.close()
+    process.wait(timeout=60)
+    assert b"internal error" not in process.stderr.read()
+
+
+def test_validate_explains_a_sweep_spec_is_not_a_scenario(capsys):
+    """Handing a sweep specification to validate says what it is."""
+    spec = next((SCENARIOS / "sweeps").glob("*.yaml"))
+    assert main(["validate", str(spec)]) == ExitCode.INVALID_INPUT
+    assert "sweep specification" in capsys.readouterr().err
+
+
+def test_variant_with_a_missing_base_names_its_own_line(write_yaml, capsys):
+    """A variant whose `extends` names a missing file is reported at the variant's `extends` line."""
+    variant = write_yaml("# what if\nextends: nowhere.yaml\n")
+    assert main(["validate", str(variant)]) == ExitCode.INVALID_INPUT
+    assert f"{variant}:2: extends: no such scenario file" in capsys.readouterr().err

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from . import ExitCode, UserError
-from .options import load, positive_int, seed
+from .options import load, output_folder, positive_int, seed
 
 
 def _confidence(text: str) -> float:
@@ -63,6 +63,7 @@ def cmd_compare(args) -> int:
 
     scenario_a = load(args.scenario_a, args.set_a)
     scenario_b = load(args.scenario_b, args.set_b)
+    output_folder(args.out)
     label_a = args.scenario_a + "".join(f" --set-a {s}" for s in args.set_a)
     label_b = args.scenario_b + "".join(f" --set-b {s}" for s in args.set_b)
 

@@ -35,3 +35,17 @@ def load(path: str, overrides: list[str] | None = None):
         return load_scenario(path, overrides or [])
     except ScenarioError as exc:
         raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
+
+
+def output_folder(path: str, option: str = "--out"):
+    """Make sure the folder in which results folders are made exists and is a folder, before any work is done."""
+    from pathlib import Path
+
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{option} {path}: is a file, not a folder", ExitCode.USAGE)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{option} {path}: cannot make the folder ({exc.strerror or exc})", ExitCode.USAGE) from exc
+    return folder

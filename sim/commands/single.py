@@ -8,7 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from . import ExitCode, UserError
-from .options import load, positive_int, seed
+from .options import load, output_folder, positive_int, seed
 
 
 # ----------------------------------------------------------------------------------------------------------- run --
@@ -37,6 +37,7 @@ def cmd_run(args) -> int:
     from ..summary_text import format_summary
 
     scenario = load(args.scenario, args.overrides)
+    output_folder(args.out)
     result = run_once(scenario, seed=args.seed, max_rounds=args.rounds)
     folder = write_run(result, args.out, source=args.scenario, overrides=args.overrides,
                        rounds_override=args.rounds, command=getattr(args, "argv", None),
@@ -74,7 +75,7 @@ def cmd_validate(args) -> int:
             print(f"invalid: {exc}", file=sys.stderr)
         else:
             print(f"ok: {path} ({len(scenario.states)} states, {len(scenario.dimensions)} dimensions, "
-                  f"{len(scenario.treaty.tiers)} tiers)")
+                  f"{len(scenario.treaty.tiers)} tier{'' if len(scenario.treaty.tiers) == 1 else 's'})")
     return ExitCode.INVALID_INPUT if bad else ExitCode.OK
 
 
@@ -97,6 +98,8 @@ def cmd_schema(args) -> int:
         target = Path(args.out)
         if target.exists():
             raise UserError(f"{target}: already exists; not overwritten", ExitCode.USAGE)
+        if not target.parent.is_dir():
+            raise UserError(f"{target}: no such folder {target.parent}", ExitCode.USAGE)
         target.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)

@@ -7,7 +7,7 @@ import sys
 from types import SimpleNamespace
 
 from . import ExitCode, UserError
-from .options import positive_int, seed
+from .options import output_folder, positive_int, seed
 
 EXECUTORS = ("local", "serial", "dask")
 
@@ -132,6 +132,7 @@ def cmd_sweep(args) -> int:
             return ExitCode.RUNS_FAILED if manifest.get("failed") else ExitCode.OK
     else:
         plan = _plan(args)
+        output_folder(args.out)
         try:
             design = build_design(plan)
         except ValueError as exc:  # SALib refusing a design it cannot make
