@@ -116,16 +116,21 @@ def issue_space(ax, scenario: Scenario, states_now: pd.DataFrame, draft: dict[st
     live = states_now[states_now["engaged"]]
     sizes = np.array([capability[s] for s in live["state"]], dtype=float)
     sizes = 40 + 460 * sizes / max(capability.values())
-    ax.scatter(live[f"position_{x_dim}"], live[f"position_{y_dim}"], s=sizes,
-               c=[colours.get(c, NO_COALITION) for c in live["coalition"]], alpha=0.75, edgecolors="white", zorder=3)
-    objectors = live[~live["support"]]
-    ax.scatter(objectors[f"position_{x_dim}"], objectors[f"position_{y_dim}"], s=40 + sizes[~live["support"].values],
-               facecolors="none", edgecolors="red", linewidths=1.5, zorder=4)
+    xs = live[f"position_{x_dim}"].to_numpy()
+    strip = x_dim == y_dim  # a one-dimensional scenario: states spread up the page in a strip, in scenario order
+    ys = np.linspace(0.1, 0.9, len(live)) if strip else live[f"position_{y_dim}"].to_numpy()
+    ax.scatter(xs, ys, s=sizes, c=[colours.get(c, NO_COALITION) for c in live["coalition"]], alpha=0.75,
+               edgecolors="white", zorder=3)
+    objecting = ~live["support"].to_numpy(dtype=bool)
+    ax.scatter(xs[objecting], ys[objecting], s=40 + sizes[objecting], facecolors="none", edgecolors="red",
+               linewidths=1.5, zorder=4)
     if len(live) <= 40:
-        for _, row in live.iterrows():
-            ax.annotate(row["state"], (row[f"position_{x_dim}"], row[f"position_{y_dim}"]), fontsize=7,
-                        xytext=(4, 4), textcoords="offset points")
-    ax.scatter([draft[x_dim]], [draft[y_dim]], marker="*", s=320, color="black", zorder=5, label="draft core")
+        for state, x, y in zip(live["state"], xs, ys):
+            ax.annotate(state, (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points")
+    if strip:
+        ax.axvline(draft[x_dim], color="black", lw=2, zorder=2)
+    ax.scatter([draft[x_dim]], [0.5 if strip else draft[y_dim]], marker="*", s=320, color="black", zorder=5,
+               label="draft core")
     for tier in scenario.treaty.tiers:
         for bound, values in (("≥", tier.at_least), ("≤", tier.at_most)):
             for dim, value in values.items():
@@ -134,13 +139,15 @@ def issue_space(ax, scenario: Scenario, states_now: pd.DataFrame, draft: dict[st
                     ax.axvline(value, **style)
                     ax.text(value, 1.0, f" {tier.name} {bound}{value:g}", fontsize=7, color="purple",
                             rotation=90, va="top")
-                elif dim == y_dim:
+                elif dim == y_dim and not strip:
                     ax.axhline(value, **style)
                     ax.text(0.0, value, f"{tier.name} {bound}{value:g}", fontsize=7, color="purple", va="bottom")
     ax.set_xlim(-0.03, 1.03)
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel(_label(scenario, x_dim))
-    ax.set_ylabel(_label(scenario, y_dim))
+    ax.set_ylabel("" if strip else _label(scenario, y_dim))
+    if strip:
+        ax.set_yticks([])
     handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=n or "no coalition")
                for n, c in colours.items() if n in set(live["coalition"])]
     handles += [plt.Line2D([], [], marker="*", ls="", color="black", markersize=12, label="draft core"),

@@ -10,6 +10,8 @@ from sim.runner import run_once
 
 from .conftest import SCENARIOS
 
+pytestmark = pytest.mark.slow  # statistical tests over replicates: about ten seconds in all
+
 SEEDS = range(12)
 
 
@@ -145,9 +147,11 @@ VICTIMS = {"JPN", "KOR", "PHL", "SGP"}
 
 
 def test_attributed_incident_raises_attribution_among_victims():
-    """A major attributed cyber incident against four WPCNT states at round 2 raises the attribution level of the
-    adopted core (paired by seed) and the victims' uptake of the attribution-sharing tier."""
-    incident = [{"type": "cyber_incident", "round": 2, "victims": sorted(VICTIMS), "severity": 0.5, "shift": 0.1}]
+    """A major cyber incident against four WPCNT states at round 2, attributed to a state outside the talks (Taiwan is
+    listed but not at the table, so it stands in for the attacker here), raises the attribution level of the adopted
+    core (paired by seed) and the victims' uptake of the attribution-sharing tier."""
+    incident = [{"type": "cyber_incident", "round": 2, "victims": sorted(VICTIMS), "accused": ["TWN"],
+                 "severity": 0.5, "shift": 0.1}]
     base = runs(variant("wpcnt", {}))
     hit = runs(variant("wpcnt", {"events": incident}))
     rise = np.array([h["core_text"]["attribution_transparency"] - b["core_text"]["attribution_transparency"]

@@ -72,10 +72,20 @@ def _write_atomic(path: Path, write) -> None:
     os.replace(temporary, path)
 
 
+def _spec_for_folder(text: str) -> str:
+    """The spec as stored in the sweep folder: its scenario points at the copy beside it, so that
+    `run.py sweep FOLDER/spec.yaml` reruns it from anywhere (the copy already holds the spec's `set` values, and
+    applying them again changes nothing)."""
+    return re.sub(r"^scenario:[^\n]*$", lambda m: f"scenario: scenario.yaml  # copied here; was {m.group(0)[9:].strip()}",
+                  text, count=1, flags=re.M)
+
+
 class SweepFolder:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         info_path = self.path / "sweep.json"
+        if not self.path.is_dir():
+            raise SweepFolderError(f"{self.path}: no such folder")
         if not info_path.is_file():
             raise SweepFolderError(f"{self.path}: not a sweep folder (no sweep.json)")
         self.info = json.loads(info_path.read_text(encoding="utf-8"))
@@ -97,7 +107,7 @@ class SweepFolder:
         sweep_name = f"{slug(name or plan.name)}-{_stamp()}"
         with new_folder(parent, sweep_name) as building:
             folder = building.path
-            (folder / "spec.yaml").write_text(plan.text, encoding="utf-8")
+            (folder / "spec.yaml").write_text(_spec_for_folder(plan.text), encoding="utf-8")
             (folder / "scenario.yaml").write_text(
                 yaml.safe_dump(plan.base.data, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
             design.to_parquet(folder / "design.parquet", index=False, engine="pyarrow")
