@@ -23,6 +23,7 @@ __all__ = [
     "respond",
     "concession_weights",
     "partner_weights",
+    "Partners",
     "Concession",
     "coalition_centres",
     "defectors",
@@ -236,6 +237,35 @@ def partner_weights(trust: np.ndarray, capability: np.ndarray, engaged: np.ndarr
     return weights * engaged[:, None]
 
 
+class Partners:
+    """Partner weights A (see `partner_weights`), kept sparse, and their products with the positions.
+
+    The products are summed by scipy's sparse kernel and numpy's einsum, never by the BLAS: the BLAS picks its
+    kernel by CPU at run time, which can change the last digits of a sum, and one seed must give the same numbers on
+    any machine. Partners are few (coalition members and relations), so the sparse sums are also fast.
+    """
+
+    def __init__(self, weights: np.ndarray):
+        from scipy import sparse
+
+        self.matrix = sparse.csr_array(weights)
+        self.reach = weights.sum(axis=1)
+        indices, pointers, data = self.matrix.indices, self.matrix.indptr, self.matrix.data
+        self.rows = [(indices[pointers[i]:pointers[i + 1]], data[pointers[i]:pointers[i + 1]])
+                     for i in range(weights.shape[0])]
+
+    def pulled(self, positions: np.ndarray) -> np.ndarray:
+        """A @ P: the partner-weighted positions every state is pulled toward (N,K)."""
+        return np.asarray(self.matrix @ positions)
+
+    def pulled_row(self, i: int, positions: np.ndarray) -> np.ndarray | float:
+        """Row i of A @ P, from the positions as they are now."""
+        columns, weights = self.rows[i]
+        if len(columns) == 0:
+            return 0.0
+        return np.einsum("j,jk->k", weights, positions[columns])
+
+
 class Concession:
     """The concession rule of one round, for every state at once or one state at a time.
 
@@ -252,11 +282,12 @@ class Concession:
     others hold at that moment (random sequential activation).
     """
 
-    def __init__(self, ideal, draft, weights, flexibility, partners, movers, rate, anchor, noise, low, high):
+    def __init__(self, ideal, draft, weights, flexibility, partners: Partners, movers, rate, anchor, noise, low,
+                 high):
         step = np.minimum(rate * noise, 0.5)[:, None]
         yielding = flexibility[:, None] * weights
         home = (1.0 - flexibility)[:, None] * anchor
-        reach = partners.sum(axis=1, keepdims=True)
+        reach = partners.reach[:, None]
         self.keep = 1.0 - step * (yielding * (1.0 + reach) + home)
         self.pull = step * yielding
         self.base = step * (yielding * draft[None, :] + home * ideal)
@@ -265,7 +296,7 @@ class Concession:
 
     def simultaneous(self, positions: np.ndarray) -> np.ndarray:
         """New positions when every state concedes on the same snapshot."""
-        moved = self.keep * positions + self.pull * (self.partners @ positions) + self.base
+        moved = self.keep * positions + self.pull * self.partners.pulled(positions) + self.base
         np.clip(moved, self.low, self.high, out=moved)
         return np.where(self.movers[:, None], moved, positions)
 
@@ -274,13 +305,12 @@ class Concession:
         if self._rows is None:
             # Row views in a list: indexing a list is far cheaper than slicing arrays in the per-state loop.
             self._rows = [row if moving else None for row, moving in
-                          zip(zip(self.keep, self.pull, self.base, self.partners, self.low, self.high),
-                              self.movers.tolist())]
+                          zip(zip(self.keep, self.pull, self.base, self.low, self.high), self.movers.tolist())]
         row = self._rows[i]
         if row is None:
             return
-        keep, pull, base, partners, low, high = row
-        new = keep * positions[i] + pull * (partners @ positions) + base
+        keep, pull, base, low, high = row
+        new = keep * positions[i] + pull * self.partners.pulled_row(i, positions) + base
         np.minimum(np.maximum(new, low, out=new), high, out=positions[i])
 
 

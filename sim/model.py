@@ -151,9 +151,9 @@ class NegotiationModel(mesa.Model):
         self.trust = trust
         self._partners_stale = True
 
-    def _partners(self) -> np.ndarray:
-        if self._partners_stale:
-            self._partner_weights = maths.partner_weights(self.trust, self.capability, self.engaged)
+    def _partners(self) -> maths.Partners:
+        if self._partners_stale:  # rebuilt only when trust or the states at the table change
+            self._partner_weights = maths.Partners(maths.partner_weights(self.trust, self.capability, self.engaged))
             self._partners_stale = False
         return self._partner_weights
 

@@ -130,7 +130,7 @@ def concession(position, ideal, draft, salience, flexibility, trust=None, low=No
                anchor=0.3):
     n, k = position.shape
     trust = np.zeros((n, n)) if trust is None else trust
-    partners = maths.partner_weights(trust, np.ones(n), np.ones(n, bool))
+    partners = maths.Partners(maths.partner_weights(trust, np.ones(n), np.ones(n, bool)))
     return maths.Concession(ideal, draft, maths.concession_weights(salience), flexibility, partners,
                             np.ones(n, bool), rate, anchor, np.ones(n),
                             np.zeros((n, k)) if low is None else low, np.ones((n, k)) if high is None else high)
@@ -276,11 +276,25 @@ def test_concession_never_leaves_the_unit_cube_or_red_lines(positions, seed):
     low = np.minimum(positions, rng.random((6, 3)) * 0.5)
     high = np.maximum(positions, 0.5 + rng.random((6, 3)) * 0.5)
     rule = maths.Concession(rng.random((6, 3)), rng.random(3), maths.concession_weights(rng.random((6, 3)) + 0.01),
-                            rng.random(6), maths.partner_weights(rng.random((6, 6)), rng.random(6) + 0.1,
-                                                                 np.ones(6, bool)),
+                            rng.random(6), maths.Partners(maths.partner_weights(rng.random((6, 6)),
+                                                                                rng.random(6) + 0.1,
+                                                                                np.ones(6, bool))),
                             np.ones(6, bool), 1.0, 1.0, rng.lognormal(0, 1, 6), low, high)
     moved = rule.simultaneous(positions)
     assert (moved >= low - 1e-12).all() and (moved <= high + 1e-12).all()
     for i in rng.permutation(6):
         rule.move(int(i), positions)
     assert (positions >= low - 1e-12).all() and (positions <= high + 1e-12).all()
+
+
+def test_sparse_partner_products_equal_the_dense_ones():
+    """The sparse partner sums (used instead of the BLAS) equal A @ P, whole and row by row."""
+    rng = np.random.default_rng(3)
+    trust = np.where(rng.random((8, 8)) < 0.3, rng.random((8, 8)), 0.0)
+    weights = maths.partner_weights(trust, rng.random(8) + 0.1, np.ones(8, bool))
+    positions = rng.random((8, 3))
+    partners = maths.Partners(weights)
+    assert np.allclose(partners.pulled(positions), weights @ positions, atol=1e-15)
+    for i in range(8):
+        assert np.allclose(partners.pulled_row(i, positions), weights[i] @ positions, atol=1e-15)
+    assert partners.reach.tolist() == pytest.approx(weights.sum(axis=1).tolist())

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from . import ExitCode, UserError
-from .options import load, output_folder, positive_int, seed
+from .options import rounds, load, output_folder, positive_int, seed
 
 
 def _confidence(text: str) -> float:
@@ -43,7 +43,7 @@ def add_compare(sub) -> None:
                    help="paired runs per scenario (default 30)")
     p.add_argument("--seed", type=seed, default=0, metavar="S",
                    help="master seed from which the replicate seeds are spawned (default 0)")
-    p.add_argument("--rounds", type=positive_int, default=None, help="maximum rounds (default: each scenario's)")
+    p.add_argument("--rounds", type=rounds, default=None, help="maximum rounds (default: each scenario's)")
     p.add_argument("--set-a", dest="set_a", action="append", default=[], metavar="PATH=VALUE",
                    help="override a field of A by dotted path (repeatable)")
     p.add_argument("--set-b", dest="set_b", action="append", default=[], metavar="PATH=VALUE",

@@ -25,6 +25,7 @@ def whole_number(minimum: int | None = None, maximum: int | None = None, meaning
 positive_int = whole_number(1, meaning="is not positive")
 seed = whole_number(0, meaning="is negative (seeds are 0 or more)")
 port = whole_number(1, 65535, meaning="is not a port number (1-65535)")
+rounds = whole_number(1, 100_000, meaning="is not a number of rounds between 1 and 100000")
 
 
 def load(path: str, overrides: list[str] | None = None):

@@ -8,7 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from . import ExitCode, UserError
-from .options import load, output_folder, positive_int, seed
+from .options import load, output_folder, rounds, seed
 
 
 # ----------------------------------------------------------------------------------------------------------- run --
@@ -17,7 +17,7 @@ def add_run(sub) -> None:
                        description="Run one scenario with one seed. Prints a summary and writes a new results folder.")
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
-    p.add_argument("--rounds", type=positive_int, default=None, help="maximum rounds (default: the scenario's)")
+    p.add_argument("--rounds", type=rounds, default=None, help="maximum rounds (default: the scenario's)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                    help="override a scenario field by dotted path, e.g. rules.threshold=0.67 or "
                         "states.USA.flexibility=0.5 (repeatable)")

@@ -7,7 +7,7 @@ import sys
 from types import SimpleNamespace
 
 from . import ExitCode, UserError
-from .options import output_folder, positive_int, seed
+from .options import rounds, output_folder, positive_int, seed
 
 EXECUTORS = ("local", "serial", "dask")
 
@@ -39,7 +39,7 @@ def add_sweep(sub) -> None:
                        help="lhs points, sobol base sample N, morris trajectories")
     quick.add_argument("--common-random-numbers", action="store_true",
                        help="replicate r of every point gets the same seed (default: a seed per run)")
-    quick.add_argument("--rounds", type=positive_int, metavar="N",
+    quick.add_argument("--rounds", type=rounds, metavar="N",
                        help="maximum rounds per run (default: the scenario's)")
     quick.add_argument("--keep-rounds", action="store_true", help="also store per-round records")
     quick.add_argument("--name", help="name of the sweep (default: from the file name)")
