@@ -1,4 +1,4 @@
-"""Shared fixtures: paths of the shipped scenarios, and a helper that writes scenario files."""
+"""Shared fixtures: paths of the shipped scenarios, and a fixture that writes scenario files."""
 
 from __future__ import annotations
 

@@ -79,7 +79,7 @@ def test_sweep_on_a_real_scheduler_and_workers_gives_the_serial_table(tmp_path, 
                      "--runs-per-task", "3", "--quiet"])
         assert code == 0
         folder = SweepFolder(next((tmp_path / "out").iterdir()))
-        assert "dask at tcp://127.0.0.1" in folder.sessions()[0]["executor"]
+        assert "dask at tcp://127.0.0.1" in folder.history()[0]["executor"]
         pd.testing.assert_frame_equal(final_table(folder), final_table(serial_reference))
     finally:
         _stop(worker)

@@ -88,8 +88,8 @@ def test_sigkill_part_way_then_resume_gives_exactly_the_uninterrupted_rows(tmp_p
     assert sweep.finished
     resumed = final_table(sweep)
     assert resumed["run"].is_unique and list(resumed["run"]) == list(range(600))
-    sessions = sweep.sessions()
-    assert sessions[-2]["pending"] == 600 - stored  # the resume ran only what was missing
+    history = sweep.history()
+    assert history[-2]["pending"] == 600 - stored  # the resume ran only what was missing
 
     reference = run_sweep(write_spec(tmp_path, LONG, name="again.yaml"), tmp_path / "reference", SerialExecutor(),
                           runs_per_task=64)
@@ -127,7 +127,7 @@ def test_ctrl_c_stores_finished_runs_and_resume_completes_them(tmp_path, referen
     with pytest.raises(KeyboardInterrupt):
         execute(folder, Interrupting(after=3), progress=False, runs_per_task=2, flush_runs=1000)
     assert folder.done().sum() == 6 and not folder.finished  # three tasks of two runs were back and stored
-    assert folder.sessions()[-1]["status"] == "interrupted"
+    assert folder.history()[-1]["status"] == "interrupted"
 
     (folder.path / "runs" / ".part-000009.parquet.tmp").write_bytes(b"half a file")
     shutil.copy(folder.path / "rounds" / "part-000001.parquet", folder.path / "rounds" / "part-000007.parquet")
@@ -182,7 +182,7 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path):
         while time.monotonic() < deadline:
             folder = [p for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")] \
                 if (tmp_path / "out").is_dir() else []
-            if folder and (folder[0] / "sessions.jsonl").exists():
+            if folder and (folder[0] / "history.jsonl").exists():
                 break
             time.sleep(0.02)
         time.sleep(0.5)

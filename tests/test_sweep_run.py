@@ -122,7 +122,7 @@ def test_manifest_is_written_last_with_provenance(serial_small):
     assert "numpy" in manifest["environment"]["packages"]
     csv = pd.read_csv(serial_small.path / "runs.csv")
     assert list(csv["run"]) == list(range(24))
-    assert [e["event"] for e in serial_small.sessions()] == ["start", "end"]
+    assert [e["event"] for e in serial_small.history()] == ["start", "end"]
 
 
 def test_invalid_parameter_value_is_recorded_and_the_sweep_goes_on(tmp_path, capsys):

@@ -154,7 +154,7 @@ def cmd_sweep(args) -> int:
                     f"replicates, {plan.spec.design.kind} design)")
             say(f"running on {executor.describe()}; results: {folder.path}")
             report = execute(folder, executor, runs_per_task=args.runs_per_task, flush_runs=args.flush_runs,
-                             progress=not args.quiet, session={"command": getattr(args, "argv", None)})
+                             progress=not args.quiet, context={"command": getattr(args, "argv", None)})
     except KeyboardInterrupt:
         if folder is None:
             raise

@@ -55,7 +55,7 @@ def _tasks(runs, size: int):
 
 def execute(folder: SweepFolder, executor: Executor, *, runs_per_task: int | None = None, flush_runs: int = 1000,
             flush_seconds: float = 10.0, progress: bool = True, progress_interval: float = 10.0,
-            stream=None, session: dict | None = None) -> SweepReport:
+            stream=None, context: dict | None = None) -> SweepReport:
     """Run every run the folder does not hold yet; then write the sorted table and the manifest."""
     folder.lock()
     try:
@@ -64,8 +64,8 @@ def execute(folder: SweepFolder, executor: Executor, *, runs_per_task: int | Non
         pending = int((~done).sum())
         report = SweepReport(folder=folder, total=folder.total, done_before=int(done.sum()), removed=removed)
         size = choose_runs_per_task(pending, executor.workers, runs_per_task or folder.info.get("runs_per_task"))
-        folder.log_session({"event": "start", "executor": executor.describe(), "pending": pending,
-                            "runs_per_task": size, **(session or {})})
+        folder.log_event({"event": "start", "executor": executor.describe(), "pending": pending,
+                            "runs_per_task": size, **(context or {})})
         writer = PartWriter(folder, flush_runs=flush_runs, flush_seconds=flush_seconds)
         bar = Progress(folder.total, initial=report.done_before, label=folder.id, stream=stream, enabled=progress,
                        interval=progress_interval)
@@ -88,7 +88,7 @@ def execute(folder: SweepFolder, executor: Executor, *, runs_per_task: int | Non
             writer.flush()
             bar.close()
             report.elapsed = time.monotonic() - start
-            folder.log_session({"event": "end", "status": status, "ran": report.ran,
+            folder.log_event({"event": "end", "status": status, "ran": report.ran,
                                 "elapsed_s": round(report.elapsed, 3)})
         report.manifest = folder.finish()
         report.failed = int(report.manifest["failed"])

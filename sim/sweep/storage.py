@@ -6,7 +6,7 @@ manifest.
       scenario.yaml        the base scenario every run starts from (extends and set: resolved)
       design.parquet/.csv  one row per design point
       sweep.json           what the sweep is: parameters, design, replicates, master seed, columns
-      sessions.jsonl       one line per start and end of `run.py sweep` on this folder (appended, never rewritten)
+      history.jsonl       one line per start and end of `run.py sweep` on this folder (appended, never rewritten)
       runs/part-NNNNNN.parquet     per-run rows, written as runs finish
       rounds/part-NNNNNN.parquet   per-round records (keep: rounds), same part numbers as runs/
       states/part-NNNNNN.parquet   per-state records (keep: states)
@@ -230,15 +230,15 @@ class SweepFolder:
             yield Run(run=run, point=point, replicate=replicate, seed=run_seed(self.seed, stream),
                       values=point_values)
 
-    # -------------------------------------------------------------------------------------------- sessions --
-    def log_session(self, entry: dict) -> None:
-        with open(self.path / "sessions.jsonl", "a", encoding="utf-8") as handle:
+    # --------------------------------------------------------------------------------------------- history --
+    def log_event(self, entry: dict) -> None:
+        with open(self.path / "history.jsonl", "a", encoding="utf-8") as handle:
             handle.write(json.dumps({"time_utc": _now(), **entry}) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
 
-    def sessions(self) -> list[dict]:
-        path = self.path / "sessions.jsonl"
+    def history(self) -> list[dict]:
+        path = self.path / "history.jsonl"
         if not path.is_file():
             return []
         out = []
@@ -309,7 +309,7 @@ class SweepFolder:
             "outcomes": {str(k): int(v) for k, v in outcomes.items()},
             "run_wall_time_s": round(float(wall), 6),
             "keep": self.keep,
-            "sessions": self.sessions(),
+            "history": self.history(),
             "environment": environment(),
             "files": file_digests(self.path),
             "reproduce": ("python run.py " + shlex.join(command)) if command else None,
