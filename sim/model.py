@@ -106,6 +106,7 @@ class NegotiationModel(mesa.Model):
         self.signed = np.zeros(self.n, bool)
         self.ratified = np.zeros(self.n, bool)
         self.objections = np.zeros(self.n, dtype=np.int64)  # rounds in which a failed vote found the state objecting
+        self.holdouts = np.zeros(self.n, dtype=np.int64)  # ...and objecting even to the draft as if adopted
         self.objection_streak = np.zeros(self.n, dtype=np.int64)
         self.utility = np.zeros(self.n)
 
@@ -416,11 +417,13 @@ class NegotiationModel(mesa.Model):
             return
         objecting = self.engaged & ~self.support
         self.objections += objecting
-        # Dissatisfied: even if the draft were adopted by as many as the rule needs, the state would be worse off
-        # than with no treaty, by more than the margin.
+        # The draft judged as if adopted by as many as the rule needs: a holdout would object even then (the others
+        # object only because too few would join); a deeply dissatisfied state would be worse off than with no
+        # treaty by more than the walk-out margin.
         benefit = self.scenario.treaty.participation_benefit
         prospect = benefit * maths.prospective_share(rules.decision, rules.threshold) - maths.weighted_distance(
             self.position, self.draft, self.salience)
+        self.holdouts += objecting & (prospect <= self.reservation)
         deeply = prospect < self.reservation - self.scenario.protocol.walkout_margin
         self.objection_streak = np.where(objecting & deeply, self.objection_streak + 1, 0)
         patience = self.scenario.protocol.walkout_patience

@@ -106,9 +106,14 @@ def explain(model: NegotiationModel) -> dict:
     why = maths.explain_deadlock(
         model.position, model.salience, model.capability, model.reservation, model.low, model.high, model.draft,
         support, model.engaged, benefit, rules.decision, rules.threshold, rules.min_states)
-    order = sorted(range(model.n), key=lambda i: (-int(model.objections[i]), model.ids[i]))
-    blockers = [{"state": model.ids[i], "objections": int(model.objections[i])}
+    # Holdouts first: states that objected even to the draft as if adopted block it; the others objected because
+    # too few would have joined with them.
+    order = sorted(range(model.n), key=lambda i: (-int(model.holdouts[i]), -int(model.objections[i]),
+                                                  -float(model.capability[i]), model.ids[i]))
+    blockers = [{"state": model.ids[i], "objections": int(model.objections[i]), "held_out": int(model.holdouts[i])}
                 for i in order if model.objections[i] > 0]
+    prospect = benefit * maths.prospective_share(rules.decision, rules.threshold) - loss
+    holdouts = [model.ids[i] for i in np.flatnonzero(model.engaged & ~support & (prospect <= model.reservation))]
     pivotal = why["pivotal"]
     concession = None
     if pivotal is not None:
@@ -118,6 +123,7 @@ def explain(model: NegotiationModel) -> dict:
     dimension = model.dimensions[why["dimension"]] if why["dimension"] is not None else None
     return {
         "objectors": [model.ids[i] for i in sorted(why["objectors"])],
+        "holdouts": holdouts,
         "blockers": blockers,
         "dividing_dimension": dimension,
         "dimension_pressure": {d: round(v, 6) for d, v in zip(model.dimensions, why["dimension_pressure"])},

@@ -48,8 +48,17 @@ def format_summary(summary: dict, scenario: Scenario) -> str:
         lines.append(f"Walked out: {', '.join(summary['walked_out'])}")
     why = summary.get("explanation")
     if why:
-        blockers = ", ".join(f"{b['state']} ({b['objections']})" for b in why["blockers"][:6]) or "none"
-        lines.append(f"Blocked most often by (rounds objecting): {blockers}")
+        holding = [b for b in why["blockers"] if b["held_out"]]
+        if holding:
+            names = ", ".join(f"{b['state']} ({b['held_out']})" for b in holding[:6])
+            more = f", ... (+{len(holding) - 6})" if len(holding) > 6 else ""
+            lines.append(f"Held out (rounds objecting even to the draft as if adopted): {names}{more}")
+        others = [b for b in why["blockers"] if not b["held_out"]]
+        if others:
+            names = ", ".join(f"{b['state']} ({b['objections']})" for b in others[:6])
+            more = f", ... (+{len(others) - 6})" if len(others) > 6 else ""
+            label = "Also objecting" if holding else "Blocked by (rounds objecting)"
+            lines.append(f"{label}, as too few would join: {names}{more}" if holding else f"{label}: {names}{more}")
         if why["dividing_dimension"]:
             lines.append(f"Dividing dimension: {why['dividing_dimension']}")
         pivot = why["pivotal_concession"]

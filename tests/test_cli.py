@@ -65,7 +65,7 @@ def test_stalemate_summary_names_blockers_and_dimension(tmp_path, capsys):
     main(["run", str(SCENARIOS / "classroom.yaml"), "--out", str(tmp_path), "--no-figures"])
     out = capsys.readouterr().out
     assert "Outcome: STALEMATE" in out
-    assert "Blocked most often by" in out and "CAL" in out
+    assert "Held out (rounds objecting even to the draft as if adopted): CAL" in out
     assert "Dividing dimension: data_sovereignty" in out
     assert "Pivotal concession: CAL" in out
 

@@ -89,8 +89,10 @@ def test_stalemate_is_explained():
     assert summary["outcome"] == "stalemate"
     why = summary["explanation"]
     assert why["dividing_dimension"] == "data_sovereignty"
-    assert {b["state"] for b in why["blockers"]} >= {"CAL"}
-    assert why["blockers"] == sorted(why["blockers"], key=lambda b: (-b["objections"], b["state"]))
+    assert why["blockers"][0]["state"] == "CAL"  # the holdout: it objects even to the draft as if adopted
+    assert "CAL" in why["holdouts"] and not {"BOR", "DEL"} & set(why["holdouts"])
+    keys = [(-b["held_out"], -b["objections"]) for b in why["blockers"]]
+    assert keys == sorted(keys)
     assert why["pivotal_concession"]["state"] == "CAL"
 
 

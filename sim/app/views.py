@@ -89,6 +89,7 @@ class StuckReport:
     round: int
     blocking: list[str] = field(default_factory=list)  # ids of the states objecting now, most capable first
     objections: dict[str, int] = field(default_factory=dict)  # rounds each has objected, over the whole run
+    holdouts: list[str] = field(default_factory=list)  # objectors who would object even to the draft as if adopted
     dividing_dimension: str | None = None
     dimension_share: float = 0.0  # the dividing dimension's share of the objectors' weighted distance
     win_over: list[str] = field(default_factory=list)  # states to win over, cheapest first; the last is pivotal
@@ -117,6 +118,7 @@ def why_stuck(model: NegotiationModel) -> StuckReport:
     return StuckReport(
         kind="stuck", round=model.round, blocking=blocking,
         objections={b["state"]: b["objections"] for b in why["blockers"]},
+        holdouts=sorted(why["holdouts"], key=lambda s: (-model.capability[model.index[s]], s)),
         dividing_dimension=dim, dimension_share=(pressure[dim] / total) if dim and total > 0 else 0.0,
         win_over=list(why["states_to_win_over"]),
         pivotal=pivot["state"] if pivot else None, pivotal_moves=dict(pivot["moves"]) if pivot else {},
@@ -149,6 +151,12 @@ def why_stuck_lines(model: NegotiationModel, report: StuckReport | None = None) 
         lines.append(("Blocking:", f"{_join(names)} {verb} to the current draft."))
         counts = ", ".join(f"{s} {report.objections.get(s, 0)}" for s in report.blocking[:MAX_NAMED])
         lines.append(("", f"Rounds each has objected so far: {counts} (of {report.round})."))
+        if report.holdouts and len(report.holdouts) < len(report.blocking):
+            names = [state_label(model, s) for s in report.holdouts[:MAX_NAMED]]
+            if len(report.holdouts) > MAX_NAMED:
+                names.append(f"{len(report.holdouts) - MAX_NAMED} more")
+            lines.append(("Holding out:", f"{_join(names)} would object even if the draft were adopted; the "
+                                          f"others object because too few would join them."))
     else:
         lines.append(("Blocking:", "nobody objects, yet the rule does not adopt the draft."))
     if report.dividing_dimension:
