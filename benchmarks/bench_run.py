@@ -26,7 +26,8 @@ from sim.loader import load_scenario  # noqa: E402
 from sim.runner import run_once  # noqa: E402
 
 
-def measure(scenario, repeats: int) -> dict:
+def time_runs(scenario, repeats: int) -> dict:
+    """Wall time of `repeats` full runs (seeds 0, 1, ...) after one warm-up run: median, min, max; median rounds."""
     run_once(scenario, seed=0)  # warm-up (imports, caches)
     times, rounds = [], []
     for seed in range(repeats):
@@ -34,12 +35,17 @@ def measure(scenario, repeats: int) -> dict:
         result = run_once(scenario, seed=seed)
         times.append(time.perf_counter() - start)
         rounds.append(result.summary["rounds"])
+    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
+            "rounds": statistics.median(rounds)}
+
+
+def measure(scenario, repeats: int) -> dict:
+    figures = time_runs(scenario, repeats)
     tracemalloc.start()
     run_once(scenario, seed=0)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
-            "rounds": statistics.median(rounds), "peak_alloc_mb": peak / 2**20}
+    return {**figures, "peak_alloc_mb": peak / 2**20}
 
 
 def main() -> None:

@@ -14,30 +14,16 @@ Last printed (2-core machine, Python 3.11, shared with other work):
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.bench_run import time_runs  # noqa: E402
 from sim.loader import load_scenario  # noqa: E402
-from sim.runner import run_once  # noqa: E402
 
 BUDGET_S = 0.5  # per 193-state run, random activation
-
-
-def measure(scenario, repeats: int) -> dict:
-    run_once(scenario, seed=0)  # warm-up
-    times, rounds = [], []
-    for seed in range(repeats):
-        start = time.perf_counter()
-        result = run_once(scenario, seed=seed)
-        times.append(time.perf_counter() - start)
-        rounds.append(result.summary["rounds"])
-    return {"median": statistics.median(times), "min": min(times), "max": max(times),
-            "rounds": statistics.median(rounds)}
 
 
 def main() -> None:
@@ -51,12 +37,12 @@ def main() -> None:
     print(f"{'scenario':58s} {'states':>6s} {'median s':>9s} {'min s':>7s} {'max s':>7s} {'rounds':>6s}  budget")
     worst = 0.0
     for name, scenario in cases:
-        m = measure(scenario, args.repeats)
+        m = time_runs(scenario, args.repeats)
         big = len(scenario.states) >= 193 and scenario.protocol.activation == "random"
-        verdict = ("ok" if m["max"] <= BUDGET_S else "OVER") if big else "-"
+        verdict = ("ok" if m["max_s"] <= BUDGET_S else "OVER") if big else "-"
         if big:
-            worst = max(worst, m["max"])
-        print(f"{name:58s} {len(scenario.states):6d} {m['median']:9.4f} {m['min']:7.4f} {m['max']:7.4f} "
+            worst = max(worst, m["max_s"])
+        print(f"{name:58s} {len(scenario.states):6d} {m['median_s']:9.4f} {m['min_s']:7.4f} {m['max_s']:7.4f} "
               f"{m['rounds']:6.0f}  {verdict}")
     print(f"slowest 193-state run with random activation: {worst:.4f} s (budget {BUDGET_S} s)")
 

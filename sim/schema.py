@@ -53,14 +53,15 @@ def _positive(value: float) -> float:
     return value
 
 
-def _finite(value: float) -> float:
+def finite(value: float) -> float:
+    """Refuse NaN and infinities (YAML reads .nan and .inf as numbers)."""
     if value != value or value in (float("inf"), float("-inf")):
         raise ValueError(f"{value!r} is not a finite number")
     return value
 
 
 # strict=True on numbers would refuse YAML ints where floats are expected; allow int -> float but not str -> float.
-Number = Annotated[float, Field(strict=False), AfterValidator(_finite)]
+Number = Annotated[float, Field(strict=False), AfterValidator(finite)]
 Unit = Annotated[Number, AfterValidator(_unit)]
 SignedUnit = Annotated[Number, AfterValidator(_signed_unit)]
 NonNegative = Annotated[Number, AfterValidator(_non_negative)]

@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import difflib
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -33,6 +32,7 @@ import yaml
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag,
                       ValidationError, model_validator)
 
+from ..schema import finite as _finite
 from ..loader import (RawScenario, ScenarioError, apply_override, load_raw, parse_assignment, parse_yaml,
                       validate_raw)
 from ..schema import Scenario
@@ -53,12 +53,6 @@ def _at_least_one(value: int) -> int:
 def _positive_count(value: int) -> int:
     if value < 1:
         raise ValueError(f"{value} is not a positive count")
-    return value
-
-
-def _finite(value: float) -> float:
-    if not math.isfinite(value):
-        raise ValueError(f"{value!r} is not a finite number")
     return value
 
 
