@@ -262,12 +262,8 @@ def read_bdm(path: str | Path, scale: tuple[float, float] = (0.0, 100.0)) -> Act
 
 
 # ------------------------------------------------------------------------------------------------- mapping --
-def _dimension_name(label: str, taken: set[str]) -> str:
-    """A name matching ^[a-z][a-z0-9_]*$ (at most 64 characters), unique among `taken`."""
-    name = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
-    if not name or not name[0].isalpha():
-        name = f"dim_{name}" if name else "dim"
-    name = name[:60]
+def _unique(name: str, taken: set[str]) -> str:
+    """`name`, or `name_2`, `name_3`, ... if taken; the result is added to `taken`."""
     candidate, suffix = name, 2
     while candidate in taken:
         candidate, suffix = f"{name}_{suffix}", suffix + 1
@@ -275,17 +271,20 @@ def _dimension_name(label: str, taken: set[str]) -> str:
     return candidate
 
 
+def _dimension_name(label: str, taken: set[str]) -> str:
+    """A name matching ^[a-z][a-z0-9_]*$ (at most 64 characters), unique among `taken`."""
+    name = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+    if not name or not name[0].isalpha():
+        name = f"dim_{name}" if name else "dim"
+    return _unique(name[:60], taken)
+
+
 def _state_id(name: str, taken: set[str]) -> str:
     """An id matching ^[A-Za-z][A-Za-z0-9_-]*$ (at most 32 characters), unique among `taken`."""
     ident = re.sub(r"[^A-Za-z0-9_\-]+", "_", name).strip("_")
     if not ident or not ident[0].isalpha():
         ident = f"A{ident}"
-    ident = ident[:28]
-    candidate, suffix = ident, 2
-    while candidate in taken:
-        candidate, suffix = f"{ident}_{suffix}", suffix + 1
-    taken.add(candidate)
-    return candidate
+    return _unique(ident[:28], taken)
 
 
 def scenario_document(table: ActorTable, weight_by_salience: bool = False, decimals: int = 6) -> dict:
