@@ -18,9 +18,19 @@ __all__ = [
     "tier_texts",
     "tier_depths",
     "implementation_costs",
-    "participation_shares",
-    "stable_membership",
-    "respond",
+    "vote_weights",
+    "ratification_hazard",
+    "ratification_chance",
+    "signing_equilibrium",
+    "treaty_utility",
+    "mandate_share",
+    "declarations",
+    "passes",
+    "nash_objective",
+    "reciprocity_factor",
+    "concession_toward",
+    "required_mandate_move",
+    "tier_memberships",
     "concession_weights",
     "partner_weights",
     "Partners",
@@ -28,12 +38,9 @@ __all__ = [
     "coalition_centres",
     "defectors",
     "merge_pairs",
-    "is_adopted",
-    "winning_set",
-    "prospective_share",
-    "ratification_probability",
-    "required_concession",
-    "explain_deadlock",
+    "OBJECT",
+    "SILENT",
+    "SUPPORT",
 ]
 
 
@@ -108,111 +115,286 @@ def implementation_costs(core: np.ndarray, tiers: np.ndarray, capability: np.nda
     return unit_cost * (1.0 - relative)[:, None] * depth[None, :]
 
 
-def participation_shares(capability: np.ndarray, engaged: np.ndarray, members: np.ndarray) -> np.ndarray:
-    """For each state, the capability share of the members if it joins too (others as in `members`): (N,) or (N,J)."""
-    live = capability * engaged
+def vote_weights(rule: str, capability: np.ndarray, engaged: np.ndarray) -> np.ndarray:
+    """How much each engaged state counts (N,), summing to 1: one state one vote under consensus and count majorities,
+    capability under capability majorities and plurilateral rules. The same weights count votes, membership and the
+    treaty's value everywhere, so that count rules count states and capability rules count capability."""
+    if rule in ("consensus", "majority_count"):
+        live = engaged.astype(float)
+    else:
+        live = capability * engaged
     total = live.sum()
-    if total <= 0:
-        return np.zeros(members.shape)
-    if members.ndim == 1:
-        joined = (live * members).sum()
-        return (joined - live * members + live) / total
-    joined = (live[:, None] * members).sum(axis=0)
-    return (joined[None, :] - live[:, None] * members + live[:, None]) / total
+    return live / total if total > 0 else live
 
 
-def stable_membership(
-    loss: np.ndarray,
-    capability: np.ndarray,
-    engaged: np.ndarray,
-    reservation: np.ndarray,
-    benefit: float,
-    eligible: np.ndarray | None = None,
-    locked: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The largest self-enforcing membership of a text, and each state's utility of joining it.
+def ratification_hazard(distance_to_ideal: np.ndarray, difficulty: np.ndarray, rate: float,
+                        tolerance: float) -> np.ndarray:
+    """Chance per round that a signatory's legislature ratifies: rate * (1 - q) * exp(-L^x / tolerance).
 
-    A state joins when benefit * m_i - loss_i > r_i, where m_i is the capability share of the members if it joins.
-    Joining is strategic: a state's benefit depends on who else joins. States anticipate the largest membership in
-    which every member prefers to stay (internal stability, as in the literature on treaty participation: Barrett
-    1994, Carraro and Siniscalco 1993): start from every eligible engaged state and drop those who would rather stay
-    out, until no one wants to leave. `locked` members (signatories of an adopted text) never leave.
+    Ratification answers to the ideal point (domestic constituencies), not to the mandate conceded at the table.
     """
-    live = capability * engaged
-    total = float(live.sum())
-    locked = np.zeros(len(loss), bool) if locked is None else locked & engaged
+    return rate * (1.0 - difficulty) * np.exp(-distance_to_ideal / tolerance)
+
+
+def ratification_chance(hazard: np.ndarray, window: int) -> np.ndarray:
+    """Chance that a signatory ratifies within a window of `window` rounds: 1 - (1 - h)^W. After the window closes a
+    signatory that has not ratified never will, so the chance stays below 1 and falls with difficulty."""
+    return 1.0 - (1.0 - np.clip(hazard, 0.0, 1.0)) ** max(int(window), 0)
+
+
+def signing_equilibrium(loss, reservation, weight, party_chance, benefit, spill, externality, min_parties,
+                        eligible, locked=None):
+    """Who signs each of T texts (N,T), the treaty's value B*v to a member (T,) and whether it is in being (T,).
+
+    loss (N,T): each state's loss of each text, from its ideal. A member of membership M gets B * v(M) - L_i, with
+    v(M) = sum of w_j * P_j over members (w: vote weights, P: each member's chance of ratifying, so that v counts
+    expected parties). A non-member gets r_i + phi * B * v(M) - eps * L_i while the treaty is in being (phi: the
+    public-good share of the treaty's value that reaches non-members; eps: the share of the text's loss its norms
+    impose on non-members) and r_i otherwise. A membership is *viable* when it has at least `min_parties` members
+    (with fewer signatories a treaty can never enter into force) and every member prefers it to no treaty
+    (B v - L_i >= r_i).
+
+    Member i gains by leaving a viable M whose rest stays viable iff h_i > (1 - phi) B v(M), with
+    h_i = r_i + (1 - eps) L_i - phi B w_i P_i, so states consider leaving in order of h (the keenest free-riders
+    first). The membership unravels from all eligible states until the next state to leave either gains nothing by
+    leaving (internal stability: d'Aspremont et al. 1983; Carraro and Siniscalco 1993) or is pivotal: without it the
+    rest would no longer be viable, so leaving would end the treaty (Barrett 1994's minimum viable coalition). Every
+    such membership is a prefix of the states sorted by h, so the largest is found in one sort per text.
+    `locked` states (signatories of an adopted text) are members whatever they gain.
+    """
+    n, t = loss.shape
+    locked_rows = np.zeros(n, bool) if locked is None else locked
+    chance = party_chance if np.ndim(party_chance) == 2 else np.repeat(np.asarray(party_chance)[:, None], t, 1)
+    wp = weight[:, None] * chance
+    free_rows = eligible & ~locked_rows
+    h = reservation[:, None] + (1.0 - externality) * loss - (spill * benefit) * wp
+    key = np.where(free_rows[:, None], h, np.inf)
+    order = np.argsort(key, axis=0, kind="stable")
+    cols = np.arange(t)[None, :]
+    pick = (order, cols)
+    sorted_free = free_rows[order]
+    slack = 1e-12
+    if locked_rows.any():
+        base_v, base_p = wp[locked_rows].sum(axis=0), np.full(t, float(locked_rows.sum()))
+        base_a = (loss[locked_rows] + reservation[locked_rows, None]).max(axis=0)
+    else:
+        base_v = base_p = np.zeros(t)
+        base_a = np.full(t, -np.inf)
+    cum_v = base_v + np.cumsum(np.where(sorted_free, wp[pick], 0.0), axis=0)
+    cum_p = base_p + np.cumsum(sorted_free, axis=0)
+    a_sorted = np.where(sorted_free, loss[pick] + reservation[order], -np.inf)  # a member needs B v >= L + r
+    run_a = np.maximum(np.maximum.accumulate(a_sorted, axis=0), base_a)
+    viable = (cum_p >= min_parties - 1e-9) & (run_a <= benefit * cum_v + slack) & sorted_free
+    settled = key[pick] <= (1.0 - spill) * benefit * cum_v + slack
+    base_viable = locked_rows.any() & (base_p >= min_parties - 1e-9) & (base_a <= benefit * base_v + slack)
+    before = np.empty_like(viable)
+    before[0] = base_viable
+    before[1:] = viable[:-1]
+    stable = viable & (settled | ~before)
+    # k*: the largest stable prefix (0 when none is stable: then only the locked signatories remain)
+    any_stable = stable.any(axis=0)
+    ks = np.where(any_stable, n - np.argmax(stable[::-1], axis=0), 0)
+    members = np.zeros((n, t), bool)
+    members[pick] = (np.arange(n)[:, None] < ks) & sorted_free
+    members |= locked_rows[:, None]
+    value_v = np.where(any_stable, cum_v[np.maximum(ks - 1, 0), np.arange(t)], base_v)
+    alive = any_stable | base_viable
+    return members, benefit * value_v, alive
+
+
+def treaty_utility(loss, reservation, members, value, alive, spill, externality):
+    """Each state's utility (N,T) in the world where each text is adopted, given who would sign it."""
+    r = reservation[:, None]
+    outside = np.where(alive[None, :], r + spill * value[None, :] - externality * loss, r)
+    return np.where(members, value[None, :] - loss, outside)
+
+
+def mandate_share(position: np.ndarray, ideal: np.ndarray, texts: np.ndarray, salience: np.ndarray) -> np.ndarray:
+    """How far each state's mandate has come toward each text (N,T), in [0, 1]: 1 - L(t, p_i) / L(t, x_i).
+
+    0 while the mandate is at the ideal, 1 when the mandate is the text itself: blocking a text that one's own
+    delegation has all but put forward costs credibility (an audience cost, Fearon 1994).
+    """
+    to_mandate = distance_matrix(position, texts, salience)
+    to_ideal = distance_matrix(ideal, texts, salience)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(to_ideal > 1e-12, 1.0 - to_mandate / to_ideal, 1.0)
+    return np.clip(share, 0.0, 1.0)
+
+
+OBJECT, SILENT, SUPPORT = -1, 0, 1
+
+
+def declarations(utility, reservation, members, weight, engaged, base_cost, isolation_cost, mandate_cost, mandate):
+    """What each engaged state declares on each text (N,T): SUPPORT, SILENT or OBJECT, and its cost of objecting.
+
+    A state objects when the treaty's existence, with the members it would have, leaves it worse off than no
+    treaty by more than the cost of objecting: U_i < r_i - k_i, with
+        k_i = base + isolation * (share of the others not objecting) + mandate_cost * g_i
+    (g_i: how far its mandate has come toward the text, `mandate_share`). Standing alone is costly (Johnston 2008 on
+    social pressure in international institutions), so k_i depends on the others' choices; the objecting set is
+    found by iteration from nobody objecting, which only grows and so ends within N steps. A state supports when it
+    would sign or is better off with the treaty than without; otherwise it stays silent (it lets the text pass and
+    may dissociate from it).
+    """
+    r = reservation[:, None]
+    live = engaged[:, None]
+    fixed = base_cost + mandate_cost * mandate
+    objecting = np.zeros(utility.shape, bool)
+    w = weight[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        others = np.where(w < 1.0, 1.0 / (1.0 - w), 0.0)  # rescales a weight of the others to their share
+    for _ in range(utility.shape[0] + 1):
+        quiet = w * ~objecting
+        not_objecting = (quiet.sum(axis=0, keepdims=True) - quiet) * others
+        cost = fixed + isolation_cost * np.clip(not_objecting, 0.0, 1.0)
+        now = live & (utility < r - cost)
+        if (now == objecting).all():
+            break
+        objecting = now
+    decl = np.where(objecting, OBJECT, np.where(live & (members | (utility > r + 1e-12)), SUPPORT, SILENT))
+    return decl.astype(np.int8), cost
+
+
+def passes(rule: str, decl: np.ndarray, members: np.ndarray, weight: np.ndarray, engaged: np.ndarray,
+           threshold: float, min_states: int, unviable: np.ndarray | float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Whether the rule adopts each text (T,), and how far each falls short (T,) (0 for texts that pass).
+
+    The shortfall is the vote weight missing (objectors under consensus, yes votes under a vote, members under a
+    plurilateral rule); a text that nobody supports also counts `unviable` (T,): how far the states are, on
+    average, from finding a universal treaty on it worth more than no treaty, which guides the chair toward texts
+    that could carry a treaty at all.
+
+    consensus: no engaged state objects (and someone supports). majority_count / majority_capability: the supporters'
+    share of those present and voting (support or objection; silence is an abstention) reaches the threshold.
+    plurilateral: at least `min_states` states would sign, holding at least the threshold's share of capability.
+    """
+    slack = 1e-6  # so that a threshold written 0.666667 means two thirds
+    live = engaged[:, None]
+    yes = (decl == SUPPORT) & live
+    w = weight[:, None]
+    if rule == "consensus":
+        objecting = ((decl == OBJECT) & live)
+        short = (w * objecting).sum(axis=0)
+        ok = ~objecting.any(axis=0) & yes.any(axis=0)
+        return ok, np.where(ok, 0.0, short + (~yes.any(axis=0)) * (1.0 + unviable))
+    if rule in ("majority_count", "majority_capability"):
+        no = (decl == OBJECT) & live
+        y, nn = (w * yes).sum(axis=0), (w * no).sum(axis=0)
+        voting = y + nn
+        share = np.divide(y, voting, out=np.zeros_like(y), where=voting > 0)
+        ok = (share >= threshold - slack) & (y > 0)
+        return ok, np.where(ok, 0.0, np.maximum(threshold * voting - y, 1e-9) + (y <= 0) * (1.0 + unviable))
+    if rule == "plurilateral":
+        signers = members & live
+        share = (w * signers).sum(axis=0)
+        count = signers.sum(axis=0)
+        ok = (count >= min_states) & (share >= threshold - slack)
+        return ok, np.where(ok, 0.0, np.maximum(threshold - share, 0.0) + np.maximum(min_states - count, 0) * 1e-3)
+    raise ValueError(f"unknown decision rule {rule!r}")
+
+
+def nash_objective(utility: np.ndarray, reservation: np.ndarray, weight: np.ndarray, engaged: np.ndarray,
+                   floor: float = 1e-3) -> np.ndarray:
+    """The weighted Nash bargaining product of the engaged states' gains over no treaty, as a sum of logs (T,).
+
+    Gains below `floor` count as `floor`, so a text that leaves someone worse off than no treaty scores very low
+    without ranking all such texts alike (Nash 1950; the asymmetric form weights each state by its vote weight).
+    """
+    gain = np.maximum(utility - reservation[:, None], floor)
+    return (weight[:, None] * engaged[:, None] * np.log(gain)).sum(axis=0)
+
+
+def reciprocity_factor(received: np.ndarray, given: np.ndarray, strength: float) -> np.ndarray:
+    """Conditional cooperation (N,): (1 - strength) + strength * min(1, received / given).
+
+    A state keeps conceding in full only while the others concede toward it at least as much as it conceded toward
+    them; with strength 1 it matches their concessions (tit for tat: Axelrod 1984; conditional cooperation: Fischbacher,
+    Gaechter and Fehr 2001). A state that has given nothing yet (first round, or no room) is not held back.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(given > 1e-9, np.minimum(1.0, received / given), 1.0)
+    return (1.0 - strength) + strength * ratio
+
+
+def concession_toward(before: np.ndarray, after: np.ndarray, salience: np.ndarray, capability: np.ndarray,
+                      engaged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How far the others conceded toward each state and how far it conceded toward them, in one round (N,), (N,).
+
+    Measured against the capability-weighted centre of the other engaged states' positions: `received` is how much
+    closer that centre came to the state's own position, `given` how much closer the state came to the centre (both
+    salience-weighted distances from the state's point of view).
+    """
+    w = capability * engaged
+    total = w.sum()
     if total <= 0:
-        return locked.copy(), -loss
-    free = engaged & ~locked if eligible is None else engaged & eligible & ~locked
-    members = _longest_stable_prefix(loss + reservation, live, total, benefit, free, locked)
-    joined = float(live[members].sum())
-    share = (joined - live * members + live) / total
-    return members, benefit * share - loss
+        zero = np.zeros(len(w))
+        return zero, zero
+    rest = np.maximum(total - w, 1e-300)[:, None]
+    centre_before = ((w[:, None] * before).sum(axis=0)[None, :] - w[:, None] * before) / rest
+    centre_after = ((w[:, None] * after).sum(axis=0)[None, :] - w[:, None] * after) / rest
+    received = weighted_distance(before, centre_before, salience) - weighted_distance(before, centre_after, salience)
+    given = weighted_distance(before, centre_before, salience) - weighted_distance(after, centre_before, salience)
+    return np.maximum(received, 0.0), np.maximum(given, 0.0)
 
 
-def _longest_stable_prefix(hurdle, live, total, benefit, free, locked) -> np.ndarray:
-    """Members of the largest stable membership: the locked states plus the longest stable prefix of the free ones.
+def required_mandate_move(utility, reservation, cost_without_mandate, mandate_cost, to_mandate, to_ideal):
+    """Fraction of the way from its mandate to a text that an objector must move to stop objecting (N,), inf if none.
 
-    A member's share is J / total, J the members' capability, so member i stays iff hurdle_i = loss_i + r_i is below
-    benefit * J / total. Every stable membership is therefore a prefix of the free states sorted by hurdle (plus the
-    locked members), and dropping leavers from the full set ends at the longest prefix that is stable. Finding it
-    directly gives the same set as iterating, in one sort.
+    Moving a fraction lam toward the text scales L(t, p) by (1 - lam), so the mandate share becomes
+    g = 1 - (1 - lam) L(t, p) / L(t, x); the state stops objecting once mandate_cost * g >= r - k_rest - U.
+    """
+    need = reservation - cost_without_mandate - utility
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g_star = np.where(mandate_cost > 0, need / mandate_cost, np.inf)
+        lam = np.where(to_mandate > 1e-12, 1.0 - (1.0 - g_star) * to_ideal / to_mandate, np.inf)
+    lam = np.where(need <= 0, 0.0, lam)
+    return np.where((g_star <= 1.0) | (need <= 0), np.clip(lam, 0.0, 1.0), np.inf)
+
+
+def tier_memberships(tier_gain: np.ndarray, weight: np.ndarray, benefit: float, tier_depth: np.ndarray,
+                     core_members: np.ndarray, open_tiers: np.ndarray | None = None,
+                     locked_tiers: np.ndarray | None = None) -> np.ndarray:
+    """Who opts into each tier (N,J), among the core's members.
+
+    A tier is a club good among its members: state i is in tier j when G_ij + B * depth_j * m_ij >= 0, with
+    G_ij = L^x_i(core) - L^x_i(tier_j) - implementation cost, depth_j how far tier j deepens the core and m_ij the vote
+    weight of the tier's members if i joins; the largest self-enforcing membership is found as for the core (one
+    sort). A tier the core already meets (depth 0) asks nothing more, so every core member meets it. After adoption
+    only the tiers that came into being (`open_tiers`) can be joined, and their members (`locked_tiers`) stay.
+    """
+    n, n_tiers = tier_gain.shape
+    tiers = np.zeros((n, n_tiers), bool)
+    if not core_members.any():
+        return tiers
+    for j in range(n_tiers):
+        if open_tiers is not None and not open_tiers[j]:
+            continue
+        if tier_depth[j] <= 1e-12:
+            tiers[:, j] = core_members
+            continue
+        locked = np.zeros(n, bool) if locked_tiers is None else locked_tiers[:, j] & core_members
+        tiers[:, j] = _club_prefix(-tier_gain[:, j], weight, benefit * float(tier_depth[j]),
+                                   core_members & ~locked, locked)
+    return tiers
+
+
+def _club_prefix(hurdle, weight, benefit, free, locked) -> np.ndarray:
+    """The largest self-enforcing membership of a club good: member i stays iff hurdle_i <= benefit * v(members).
+
+    Every stable membership is then a prefix of the free states sorted by hurdle (plus the locked members); the
+    longest stable prefix is the one that iterated departures from the full set end at.
     """
     members = locked.copy()
     candidates = np.flatnonzero(free)
     if len(candidates):
         hurdles = hurdle[candidates]
         order = np.argsort(hurdles, kind="stable")
-        mass = np.cumsum(live[candidates[order]])
-        if locked.any():
-            mass += live[locked].sum()
-        stable = np.flatnonzero(hurdles[order] * total < benefit * mass)
+        mass = np.cumsum(weight[candidates[order]]) + weight[locked].sum()
+        stable = np.flatnonzero(hurdles[order] <= benefit * mass + 1e-12)
         if len(stable):
             members[candidates[order[: stable[-1] + 1]]] = True
     return members
-
-
-def respond(
-    loss_core: np.ndarray,
-    tier_gain: np.ndarray,
-    capability: np.ndarray,
-    engaged: np.ndarray,
-    reservation: np.ndarray,
-    benefit: float,
-    tier_depth: np.ndarray,
-    locked_support: np.ndarray | None = None,
-    open_tiers: np.ndarray | None = None,
-    locked_tiers: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every state declares support for the core and opts in or out of each tier.
-
-    Core: the largest self-enforcing membership (see `stable_membership`). Tier j: among the core's supporters, the
-    largest self-enforcing membership with a state in when tier_gain_ij + benefit * depth_j * m_ij > 0, where
-    tier_gain = loss_core - loss_tier - implementation cost and depth_j is how far tier j deepens the core: deeper
-    cooperation is worth more, and a tier that barely deepens the core adds little. A tier the core already meets
-    (depth 0) asks nothing more of its members, so every supporter of the core meets it. After adoption, signatures
-    and tier memberships are locked and only the tiers that came into being (`open_tiers`) can be joined.
-
-    Returns (support (N,), tiers (N,J), utility of joining the core (N,)).
-    """
-    n, n_tiers = tier_gain.shape
-    support, utility = stable_membership(loss_core, capability, engaged, reservation, benefit, locked=locked_support)
-    tiers = np.zeros((n, n_tiers), bool)
-    if not support.any():
-        return support, tiers, utility  # no core members, so no one can be in a tier
-    live = capability * engaged
-    total = float(live.sum())
-    no_lock = np.zeros(n, bool)
-    for j in range(n_tiers):
-        if open_tiers is not None and not open_tiers[j]:
-            continue
-        if tier_depth[j] <= 1e-12:
-            tiers[:, j] = support
-            continue
-        locked = no_lock if locked_tiers is None else locked_tiers[:, j] & engaged
-        tiers[:, j] = _longest_stable_prefix(-tier_gain[:, j], live, total, benefit * float(tier_depth[j]),
-                                             support & ~locked, locked)
-    return support, tiers, utility
 
 
 def concession_weights(salience: np.ndarray) -> np.ndarray:
@@ -269,9 +451,11 @@ class Partners:
 class Concession:
     """The concession rule of one round, for every state at once or one state at a time.
 
-        p_i += step_i * [ f_i * w_i * ((draft - p_i) + sum_j A_ij (p_j - p_i)) + (1 - f_i) * anchor * (x_i - p_i) ]
+        p_i += step_i * [ f_i * m_i * w_i * ((draft - p_i) + sum_j A_ij (p_j - p_i)) + (1 - f_i) * anchor * (x_i - p_i) ]
 
-    then held within the state's red lines. w_i is the per-dimension concession weight, A the partner weights,
+    then held within the state's red lines. m_i (`willingness`) is the product of the state's reciprocity factor and its
+    legislature's chance of ratifying the draft (two-level games: a negotiator does not concede toward a text its
+    legislature would not ratify). w_i is the per-dimension concession weight, A the partner weights,
     x_i the ideal point and step_i = min(rate * noise_i, 0.5): the pulls can add up to twice the gap, and capping
     the step keeps a state from overshooting. The last term is the domestic pull back toward the ideal point: it makes
     an inflexible state settle short of the draft instead of drifting all the way to it.
@@ -283,9 +467,11 @@ class Concession:
     """
 
     def __init__(self, ideal, draft, weights, flexibility, partners: Partners, movers, rate, anchor, noise, low,
-                 high):
+                 high, willingness=None):
         step = np.minimum(rate * noise, 0.5)[:, None]
-        yielding = flexibility[:, None] * weights
+        # willingness (N,): reciprocity and the chance of ratifying the draft scale how far a state yields
+        scale = flexibility if willingness is None else flexibility * willingness
+        yielding = scale[:, None] * weights
         home = (1.0 - flexibility)[:, None] * anchor
         reach = partners.reach[:, None]
         self.keep = 1.0 - step * (yielding * (1.0 + reach) + home)
@@ -374,138 +560,3 @@ def merge_pairs(centres: np.ndarray, alive: np.ndarray, limit: float) -> list[tu
     return pairs
 
 
-def is_adopted(
-    rule: str, support: np.ndarray, engaged: np.ndarray, capability: np.ndarray, threshold: float, min_states: int
-) -> bool:
-    """Whether the decision rule adopts a text with this support."""
-    n_engaged = int(engaged.sum())
-    if n_engaged == 0:
-        return False
-    slack = 1e-6  # so that a threshold written 0.666667 means two thirds
-    backing = support & engaged
-    if rule == "consensus":
-        return bool(backing.sum() == n_engaged)
-    if rule == "majority_count":
-        return backing.sum() / n_engaged >= threshold - slack
-    cap_share = capability[backing].sum() / capability[engaged].sum()
-    if rule == "majority_capability":
-        return cap_share >= threshold - slack
-    if rule == "plurilateral":
-        return bool(backing.sum() >= min_states and cap_share >= threshold - slack)
-    raise ValueError(f"unknown decision rule {rule!r}")
-
-
-def winning_set(
-    loss: np.ndarray, rule: str, engaged: np.ndarray, capability: np.ndarray, threshold: float, min_states: int
-) -> np.ndarray:
-    """The states closest to a text that together suffice to adopt it under the rule (closest first, ties by row).
-
-    Under consensus this is every engaged state. If even all of them do not suffice, all engaged states.
-    """
-    order = sorted(np.flatnonzero(engaged).tolist(), key=lambda i: (loss[i], i))
-    chosen = np.zeros(len(loss), bool)
-    for i in order:
-        chosen[i] = True
-        if is_adopted(rule, chosen, engaged, capability, threshold, min_states):
-            return chosen
-    return engaged.copy()
-
-
-def prospective_share(rule: str, threshold: float) -> float:
-    """The capability share a state can expect to join it if a text is adopted: all under consensus, else at least
-    the rule's threshold (for a count majority, the share of states stands in for the share of capability)."""
-    return 1.0 if rule == "consensus" else float(threshold)
-
-
-def ratification_probability(
-    distance_to_ideal: np.ndarray, difficulty: np.ndarray, rate: float, tolerance: float
-) -> np.ndarray:
-    """Chance per round that a signatory ratifies: rate * (1 - difficulty) * exp(-distance / tolerance).
-
-    Ratification answers to the ideal point (domestic constituencies), not to the position conceded at the table.
-    """
-    return rate * (1.0 - difficulty) * np.exp(-distance_to_ideal / tolerance)
-
-
-def required_concession(loss: np.ndarray, benefit_share: np.ndarray, reservation: np.ndarray) -> np.ndarray:
-    """Fraction of the way from its position to the draft a state must move to support it (inf when impossible).
-
-    Moving a fraction lam toward the draft scales the weighted distance by (1 - lam), so the state supports once
-        benefit_share - (1 - lam) * loss > reservation,  i.e.  lam > 1 - (benefit_share - reservation) / loss.
-    """
-    slack = benefit_share - reservation
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lam = np.where(loss > 0, 1.0 - slack / loss, 0.0)
-    lam = np.where(slack > 0, np.clip(lam, 0.0, 1.0), np.inf)
-    return lam
-
-
-def explain_deadlock(
-    positions: np.ndarray,
-    salience: np.ndarray,
-    capability: np.ndarray,
-    reservation: np.ndarray,
-    low: np.ndarray,
-    high: np.ndarray,
-    draft: np.ndarray,
-    support: np.ndarray,
-    engaged: np.ndarray,
-    benefit: float,
-    rule: str,
-    threshold: float,
-    min_states: int,
-) -> dict:
-    """Why a draft fails: on which dimension the objectors are furthest, and which concession would tip the vote.
-
-    For every objector, the smallest move toward the draft that would make it support is found, assuming that if
-    the vote passed at least the rule's share of capability would join (all of it under consensus); moves that would cross the objector's red lines are impossible. The cheapest objectors are then
-    won over one by one (for capability rules, cheapest per unit of capability) until the rule would adopt the draft.
-    The last state in that sequence is the pivotal one and its move the pivotal concession.
-    Returns plain Python values (indices, not ids).
-    """
-    objectors = engaged & ~support
-    k = positions.shape[1]
-    gap = np.abs(draft[None, :] - positions)
-    pressure = (capability[:, None] * salience * gap)[objectors].sum(axis=0) if objectors.any() else np.zeros(k)
-    dimension = int(np.argmax(pressure)) if objectors.any() else None
-
-    share_if_join = np.maximum(participation_shares(capability, engaged, support), prospective_share(rule, threshold))
-    loss = weighted_distance(positions, draft, salience)
-    lam = required_concession(loss, benefit * share_if_join, reservation)
-    moved = positions + np.where(np.isfinite(lam), lam, 0.0)[:, None] * (draft[None, :] - positions)
-    crosses = ((moved < low - 1e-12) | (moved > high + 1e-12)).any(axis=1)
-    lam = np.where(crosses, np.inf, lam)
-    size = lam * loss  # weighted distance the state would have to travel
-
-    candidates = [int(i) for i in np.flatnonzero(objectors)]
-    if rule in ("majority_capability", "plurilateral"):
-        candidates.sort(key=lambda i: (size[i] / capability[i], i))
-    else:
-        candidates.sort(key=lambda i: (size[i], i))
-    won = support.copy()
-    needed: list[int] = []
-    feasible = True
-    for i in candidates:
-        if is_adopted(rule, won, engaged, capability, threshold, min_states):
-            break
-        if not np.isfinite(size[i]):
-            feasible = False
-            break
-        won[i] = True
-        needed.append(i)
-    adoptable = is_adopted(rule, won, engaged, capability, threshold, min_states)
-    pivotal = needed[-1] if needed and adoptable else None
-    concession = None
-    if pivotal is not None:
-        concession = (lam[pivotal] * (draft - positions[pivotal])).tolist()
-    per_dim = [float(v) for v in pressure]
-    return {
-        "objectors": sorted(candidates),
-        "dimension": dimension,
-        "dimension_pressure": per_dim,
-        "needed": needed,
-        "feasible": bool(feasible and adoptable),
-        "pivotal": pivotal,
-        "pivotal_concession": concession,
-        "required_fraction": {int(i): float(lam[i]) for i in candidates},
-    }

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from . import maths
-from .model import NegotiationModel
+from .model import NegotiationModel, explanation
 from .schema import Scenario
 
 __all__ = ["RunResult", "run_once", "summarise", "explain"]
@@ -58,23 +58,32 @@ def _text(model: NegotiationModel, vector: np.ndarray) -> dict[str, float]:
 def summarise(model: NegotiationModel) -> dict:
     """The once-only report of a finished run (plain JSON-ready values)."""
     adopted = model.adopted_round is not None
+    engaged = model.engaged
+    declared = model.declaration if model.declaration is not None else np.zeros(model.n, np.int8)
     summary = {
         "scenario": model.scenario.metadata.title,
         "seed": model.seed,
         "outcome": model.outcome,
         "reason": model.end_reason,
         "rounds": model.round,
+        "end_date": model.date_of(model.round),
         "adopted": adopted,
         "adopted_round": model.adopted_round,
+        "adopted_date": model.date_of(model.adopted_round),
+        "adopted_by": model.adopted_by,
         "in_force": model.in_force_round is not None,
         "in_force_round": model.in_force_round,
+        "in_force_date": model.in_force_date(),
+        "signatories_at_opening": model.opening_signatories,
         "ratifications": int(model.ratified.sum()),
         "ratifications_needed": model.scenario.ratifications_needed(),
-        "states_at_table": int(model.engaged.sum()),
+        "states_at_table": int(engaged.sum()),
         "states_in_talks": int(model.ever_engaged.sum()),
         "core_text": _text(model, model.draft),
-        "core_members": _ids(model, model.signed if adopted else model.support & model.engaged),
-        "supporters": _ids(model, model.support & model.engaged),
+        "core_members": _ids(model, model.signed if adopted else model.would_sign & engaged),
+        "supporters": _ids(model, model.support & engaged),
+        "silent": _ids(model, engaged & (declared == maths.SILENT)),
+        "objectors": _ids(model, engaged & (declared == maths.OBJECT)),
         "ratified": _ids(model, model.ratified),
         "tiers": {
             name: {
@@ -89,48 +98,14 @@ def summarise(model: NegotiationModel) -> dict:
                        for label, c in enumerate(model.coalitions) if c.alive},
         "walked_out": _ids(model, model.ever_engaged & ~model.engaged),
         "stalled_since": model.stalled_since,
-        "explanation": None,
+        "explanation": explain(model),
     }
-    if not adopted:
-        summary["explanation"] = explain(model)
     return summary
 
 
 def explain(model: NegotiationModel) -> dict:
-    """Why the current draft is not adopted: blockers, the dividing dimension and the pivotal concession."""
-    rules = model.scenario.rules
-    benefit = model.scenario.treaty.participation_benefit
-    # Who would back the last draft with positions as they stand now (after the last concessions and walk-outs).
-    loss = maths.weighted_distance(model.position, model.draft, model.salience)
-    support, _ = maths.stable_membership(loss, model.capability, model.engaged, model.reservation, benefit)
-    why = maths.explain_deadlock(
-        model.position, model.salience, model.capability, model.reservation, model.low, model.high, model.draft,
-        support, model.engaged, benefit, rules.decision, rules.threshold, rules.min_states)
-    # Holdouts first: states that objected even to the draft as if adopted block it; the others objected because
-    # too few would have joined with them.
-    order = sorted(range(model.n), key=lambda i: (-int(model.holdouts[i]), -int(model.objections[i]),
-                                                  -float(model.capability[i]), model.ids[i]))
-    blockers = [{"state": model.ids[i], "objections": int(model.objections[i]), "held_out": int(model.holdouts[i])}
-                for i in order if model.objections[i] > 0]
-    prospect = benefit * maths.prospective_share(rules.decision, rules.threshold) - loss
-    holdouts = [model.ids[i] for i in np.flatnonzero(model.engaged & ~support & (prospect <= model.reservation))]
-    pivotal = why["pivotal"]
-    concession = None
-    if pivotal is not None:
-        moves = {d: round(v, 4) for d, v in zip(model.dimensions, why["pivotal_concession"]) if abs(v) > 1e-6}
-        concession = {"state": model.ids[pivotal], "moves": moves,
-                      "fraction_of_gap": round(why["required_fraction"][pivotal], 4)}
-    dimension = model.dimensions[why["dimension"]] if why["dimension"] is not None else None
-    return {
-        "objectors": [model.ids[i] for i in sorted(why["objectors"])],
-        "holdouts": holdouts,
-        "blockers": blockers,
-        "dividing_dimension": dimension,
-        "dimension_pressure": {d: round(v, 6) for d, v in zip(model.dimensions, why["dimension_pressure"])},
-        "states_to_win_over": [model.ids[i] for i in why["needed"]],
-        "tippable": why["feasible"],
-        "pivotal_concession": concession,
-    }
+    """Why the run ended as it did (see sim.model.explanation)."""
+    return explanation.explain(model)
 
 
 def rounds_table(model: NegotiationModel) -> pd.DataFrame:
@@ -150,8 +125,12 @@ def rounds_table(model: NegotiationModel) -> pd.DataFrame:
         "supporters": support.sum(axis=1),
         "support_share": np.divide((support * cap).sum(axis=1), live_cap, out=np.zeros(len(live_cap)),
                                    where=live_cap > 0),
+        "date": [model.date_of(r) for r in range(len(engaged))],
+        "objectors": ((np.array(log.declaration) == maths.OBJECT) & engaged).sum(axis=1),
+        "silent": ((np.array(log.declaration) == maths.SILENT) & engaged).sum(axis=1),
+        "adoptable_found": log.adoptable_found,
         "adopted": log.adopted,
-        "core_members": np.where(log.adopted, signed.sum(axis=1), support.sum(axis=1)),
+        "core_members": np.where(log.adopted, signed.sum(axis=1), (np.array(log.would_sign) & engaged).sum(axis=1)),
         "ratified": np.array(log.ratified).sum(axis=1),
         "in_force": log.in_force,
     }
@@ -184,6 +163,11 @@ def states_table(model: NegotiationModel) -> pd.DataFrame:
     for k, d in enumerate(model.dimensions):
         frame[f"position_{d}"] = positions[:, :, k].ravel()
     frame["utility"] = np.array(log.utility).ravel()
+    frame["declaration"] = np.array(["object", "silent", "support"], dtype=object)[
+        np.array(log.declaration).ravel().astype(int) + 1]
+    frame["objection_cost"] = np.array(log.cost).ravel()
+    frame["mandate_share"] = np.array(log.mandate).ravel()
+    frame["would_sign"] = (np.array(log.would_sign) & np.array(log.engaged)).ravel()
     frame["engaged"] = np.array(log.engaged).ravel()
     frame["support"] = (np.array(log.support) & np.array(log.engaged)).ravel()
     frame["signed"] = np.array(log.signed).ravel()

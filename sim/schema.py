@@ -53,6 +53,16 @@ def _positive(value: float) -> float:
     return value
 
 
+def _iso_date(value: str) -> str:
+    import datetime
+
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date written YYYY-MM-DD") from None
+    return value
+
+
 def finite(value: float) -> float:
     """Refuse NaN and infinities (YAML reads .nan and .inf as numbers)."""
     if value != value or value in (float("inf"), float("-inf")):
@@ -152,11 +162,25 @@ class Treaty(Strict):
     core: Core = Field(default_factory=Core)
     tiers: list[Tier] = Field(default_factory=list, description="Optional provisions states opt into.")
     participation_benefit: Annotated[Number, AfterValidator(_non_negative)] = Field(
-        0.2, description="Utility of joining a text that every engaged state joins; scales with the joining "
-        "states' capability share.")
+        0.35, description="Value of the treaty to a member if every state at the table were a party; scales with the "
+        "share of expected parties, counted as the decision rule counts (states or capability).")
     implementation_cost: NonNegative = Field(
         0.2, description="Cost of implementing a tier's deeper provisions, per unit of depth, for a state of no "
         "capability; falls linearly to 0 for the most capable state.")
+    public_good_share: Unit = Field(
+        0.0, description="Share of the treaty's value that reaches states that do not join (a public-good "
+        "spill-over, so states can free-ride); 0 makes the treaty a club good.")
+    norm_externality: Unit = Field(
+        0.5, description="Share of a text's loss that its norms impose on states that stay out, while the treaty is "
+        "in being; it is why a state may object to a text it would not sign.")
+
+
+class Fallback(Strict):
+    round: Annotated[int, Field(ge=1)] = Field(
+        description="If consensus has not adopted the text by this round, the chair puts it to a vote.")
+    decision: Literal["majority_count", "majority_capability"] = Field(
+        "majority_count", description="The rule of the fallback vote.")
+    threshold: Unit = Field(2 / 3, description="Share of those present and voting that must vote yes.")
 
 
 class Rules(Strict):
@@ -174,6 +198,14 @@ class Rules(Strict):
         "ratifies.")
     ratification_tolerance: Positive = Field(
         0.3, description="Distance between text and ideal at which the ratification chance falls by a factor e.")
+    ratification_window_months: Positive = Field(
+        60, description="Months after adoption within which signatories can ratify; a signatory that has not "
+        "ratified by then never does.")
+    entry_into_force_delay_days: Annotated[int, Field(ge=0, le=3650)] = Field(
+        0, description="Days from the ratification that reaches ratifications_needed to entry into force (the UN "
+        "convention: 90).")
+    fallback: Fallback | None = Field(
+        None, description="Under consensus, an optional vote the chair calls when consensus has failed by a round.")
     broad_agreement_share: Unit = Field(
         0.75, description="A treaty in force is an `agreement` if its core members are at least this share of "
         "the states that took part; otherwise a `partial_agreement`.")
@@ -188,6 +220,26 @@ class Protocol(Strict):
         "best_supported (the best-supported of the candidate drafts) or a state id.")
     chair_influence: Unit = Field(0.3, description="How far a chairing state pulls the draft toward its position.")
     max_rounds: Annotated[int, Field(ge=1, le=100_000)] = Field(100, description="Rounds before a time-out.")
+    start_date: Annotated[str, AfterValidator(_iso_date)] = Field(
+        "2020-01-01", description="Calendar date of round 0 (YYYY-MM-DD); outputs carry dates from it.")
+    round_months: Positive = Field(1.0, description="Length of one round in months.")
+    deadline_round: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="Round at which the negotiating mandate ends: a fallback vote, if any, is held then at the "
+        "latest; without adoption the talks end (outcome timeout, reason: the mandate ended).")
+    objection_cost: NonNegative = Field(
+        0.02, description="Cost to a state of objecting to a text (blocking consensus or voting no).")
+    isolation_cost: NonNegative = Field(
+        0.05, description="Extra cost of objecting, times the share of the other states that do not object "
+        "(standing alone is costly).")
+    mandate_cost: NonNegative = Field(
+        0.2, description="Extra cost of objecting to a text that the state's own mandate has come all the way to "
+        "(times the share of the way from its ideal to the text that its mandate has come).")
+    decision_noise: NonNegative = Field(
+        0.03, description="Spread of each state's random utility shock to the value of no treaty, drawn once per "
+        "run (0 = deterministic decisions).")
+    reciprocity: Unit = Field(
+        0.5, description="How strictly a state matches the others' concessions toward it (0 = concedes "
+        "unconditionally, 1 = tit for tat).")
     stalemate_window: Annotated[int, Field(ge=1)] = Field(
         10, description="Rounds without adoption in which no position moves more than stalemate_epsilon.")
     stalemate_epsilon: Positive = Field(1e-3, description="Movement below which a position counts as still.")

@@ -1,0 +1,43 @@
+"""Concession: each state's mandate moves toward the draft and its trusted partners, within its red lines.
+
+The pull toward the draft is scaled by flexibility, by reciprocity (what the others conceded toward the state in the
+last round: maths.reciprocity_factor) and by the chance that the state's legislature would ratify the draft (a
+negotiator does not bend toward a text it could not bring home: Putnam 1988); inflexible states are pulled back
+toward their ideal by domestic constituencies (maths.Concession).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .. import maths
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .core import NegotiationModel
+
+
+def concede(model: "NegotiationModel") -> None:
+    protocol = model.scenario.protocol
+    partners = model.partners()
+    sigma = protocol.concession_noise
+    # Drawn for every state in row order whatever the activation, so both regimes use the generator alike.
+    noise = np.exp(sigma * model.rng.standard_normal(model.n) - 0.5 * sigma * sigma)
+    movers = model.engaged & ~model.signed  # signatories of an adopted text hold their mandates
+    willingness = model.reciprocity * model.evaluation.chance[:, 0]  # the draft's chance of ratification
+    rule = maths.Concession(model.ideal, model.draft, maths.concession_weights(model.salience), model.flexibility,
+                            partners, movers, protocol.concession_rate, protocol.domestic_anchor, noise,
+                            model.low, model.high, willingness)
+    before = model.position.copy()
+    if protocol.activation == "simultaneous":
+        model.position = rule.simultaneous(model.position)
+    else:
+        model.agents.shuffle_do("concede", rule, model.position)
+    received, given = maths.concession_toward(before, model.position, model.salience, model.capability,
+                                              model.engaged)
+    # Conditional cooperation on the record of the talks so far, not on one round's moves: the cumulative ratio
+    # settles as the talks do, so reciprocity shapes where mandates come to rest without keeping them in motion.
+    model.received += received
+    model.given += given
+    model.reciprocity = maths.reciprocity_factor(model.received, model.given, protocol.reciprocity)

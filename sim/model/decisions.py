@@ -1,0 +1,163 @@
+"""Decisions: how every state evaluates texts (sign, declare, vote), and the decide phase.
+
+One utility per state, from its ideal point (maths.signing_equilibrium, maths.treaty_utility); positions enter only
+as mandates, through the cost of objecting (maths.declarations). `evaluate` judges a batch of texts at once, so that
+the chair's search and the states' responses use the very same calculus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .. import maths
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .core import NegotiationModel
+
+
+@dataclass
+class Evaluation:
+    """How the states would respond to each of T texts (arrays (N,T) or (T,))."""
+
+    texts: np.ndarray  # (T,K)
+    loss: np.ndarray  # loss from the ideal
+    chance: np.ndarray  # chance of ratifying within the window
+    members: np.ndarray  # who would sign
+    value: np.ndarray  # B * v(members): a member's benefit
+    alive: np.ndarray  # whether the treaty would be in being
+    utility: np.ndarray  # utility in the world where the text is adopted
+    declaration: np.ndarray  # SUPPORT / SILENT / OBJECT
+    cost: np.ndarray  # each state's cost of objecting
+    mandate: np.ndarray  # how far each mandate has come toward the text
+    adoptable: np.ndarray  # whether the rule in force would adopt it
+    shortfall: np.ndarray  # how far it falls short (0 if adoptable)
+
+    def column(self, t: int) -> "Evaluation":
+        """The evaluation of text t alone, as a batch of one."""
+        pick = slice(t, t + 1)
+        return Evaluation(self.texts[pick], *(a[:, pick] for a in (self.loss, self.chance, self.members)),
+                          self.value[pick], self.alive[pick],
+                          *(a[:, pick] for a in (self.utility, self.declaration, self.cost, self.mandate)),
+                          self.adoptable[pick], self.shortfall[pick])
+
+
+def current_rule(model: "NegotiationModel") -> tuple[str, float]:
+    """The rule in force this round: the fallback vote once consensus has failed by its round or at the deadline."""
+    rules = model.scenario.rules
+    fallback = rules.fallback
+    if rules.decision == "consensus" and fallback is not None:
+        deadline = model.scenario.protocol.deadline_round
+        if model.round >= fallback.round or (deadline is not None and model.round >= deadline):
+            return fallback.decision, fallback.threshold
+    return rules.decision, rules.threshold
+
+
+def party_chance(model: "NegotiationModel", loss: np.ndarray) -> np.ndarray:
+    """Each state's chance of ratifying each text within the window (N,T): the two-level anticipation."""
+    rules = model.scenario.rules
+    hazard = maths.ratification_hazard(loss, model.difficulty[:, None], rules.ratification_rate,
+                                       rules.ratification_tolerance)
+    return maths.ratification_chance(hazard, model.ratification_window)
+
+
+def evaluate(model: "NegotiationModel", texts: np.ndarray, rule: str | None = None,
+             threshold: float | None = None) -> Evaluation:
+    """Every state's signing choice, utility and declaration on each text, and whether the rule adopts it."""
+    treaty, protocol, rules = model.scenario.treaty, model.scenario.protocol, model.scenario.rules
+    if rule is None:
+        rule, threshold = current_rule(model)
+    weight = model.weights(rule)
+    loss = maths.distance_matrix(model.ideal, texts, model.salience)
+    chance = party_chance(model, loss)
+    adopted = model.adopted_round is not None
+    locked = model.signed if adopted else None
+    members, value, alive = maths.signing_equilibrium(
+        loss, model.reservation_now, weight, chance, treaty.participation_benefit, treaty.public_good_share,
+        treaty.norm_externality, model.parties_needed, model.engaged, locked)
+    utility = maths.treaty_utility(loss, model.reservation_now, members, value, alive, treaty.public_good_share,
+                                   treaty.norm_externality)
+    mandate = maths.mandate_share(model.position, model.ideal, texts, model.salience)
+    declaration, cost = maths.declarations(utility, model.reservation_now, members, weight, model.engaged,
+                                           protocol.objection_cost, protocol.isolation_cost, protocol.mandate_cost,
+                                           mandate)
+    universal = treaty.participation_benefit * (weight[:, None] * chance).sum(axis=0)
+    unviable = (weight[:, None] * np.maximum(loss + model.reservation_now[:, None] - universal, 0.0)).sum(axis=0)
+    adoptable, shortfall = maths.passes(rule, declaration, members, weight, model.engaged, threshold,
+                                        rules.min_states, unviable)
+    return Evaluation(texts, loss, chance, members, value, alive, utility, declaration, cost, mandate, adoptable,
+                      shortfall)
+
+
+def respond(model: "NegotiationModel") -> None:
+    """Each state declares support, silence or objection on the draft and opts into tiers; after adoption, outsiders
+    may sign (accede) the text as it stands.
+
+    Declarations rest on the signing equilibrium each state anticipates, which does not depend on the order in which
+    states speak; activation order matters in the concede phase.
+    """
+    ev = model.draft_evaluation if model.draft_evaluation is not None else evaluate(model, model.draft[None, :])
+    model.draft_evaluation = None
+    model.evaluation = ev
+    model.declaration = ev.declaration[:, 0].copy()
+    model.support = model.declaration == maths.SUPPORT
+    model.would_sign = ev.members[:, 0] & model.engaged
+    model.utility = ev.utility[:, 0].copy()
+    model.objection_cost_now = ev.cost[:, 0].copy()
+    model.mandate_now = ev.mandate[:, 0].copy()
+    model.tiers = tiers_for(model, model.would_sign)
+    if model.adopted_round is not None:  # accession: a state that would join signs the text as it stands
+        model.signed |= model.would_sign
+
+
+def tiers_for(model: "NegotiationModel", core_members: np.ndarray) -> np.ndarray:
+    """Tier memberships among `core_members` for the current draft."""
+    if not model.n_tiers or not core_members.any():
+        return np.zeros((model.n, model.n_tiers), bool)
+    treaty = model.scenario.treaty
+    rule, _ = current_rule(model)
+    ideal_core = maths.weighted_distance(model.ideal, model.draft, model.salience)
+    ideal_tiers = maths.distance_matrix(model.ideal, model.tier_text, model.salience)
+    costs = maths.implementation_costs(model.draft, model.tier_text, model.capability, treaty.implementation_cost,
+                                       float(model.capability[model.engaged].max(initial=0.0)) or None)
+    gain = ideal_core[:, None] - ideal_tiers - costs
+    adopted = model.adopted_round is not None
+    depth = maths.tier_depths(model.draft, model.tier_text)
+    return maths.tier_memberships(gain, model.weights(rule), treaty.participation_benefit, depth, core_members,
+                                  model.tier_alive if adopted else None,
+                                  model.tiers & model.signed[:, None] if adopted else None)
+
+
+def decide(model: "NegotiationModel") -> None:
+    """The rule in force adopts the core (and the tiers that reach their entry threshold) or not; objectors are
+    counted, and states deeply worse off under the draft may walk out."""
+    ev = model.evaluation
+    model.rule_now = current_rule(model)
+    if bool(ev.adoptable[0]):
+        model.adopted_round = model.round
+        model.adopted_by = model.rule_now[0]
+        model.signed = model.would_sign.copy()
+        model.opening_signatories = int(model.signed.sum())
+        model.tier_alive = (model.tiers & model.signed[:, None]).sum(axis=0) >= model.tier_threshold
+        model.tiers &= model.signed[:, None] & model.tier_alive[None, :]
+        model.still_rounds = 0
+        model.window_closes = model.round + model.ratification_window
+        return
+    objecting = model.engaged & (model.declaration == maths.OBJECT)
+    model.objections += objecting
+    protocol = model.scenario.protocol
+    # a holdout would object even had its mandate come all the way to the text
+    without_mandate = model.objection_cost_now - protocol.mandate_cost * model.mandate_now
+    model.holdouts += objecting & (model.utility < model.reservation_now - without_mandate - protocol.mandate_cost)
+    deeply = model.utility < model.reservation_now - protocol.walkout_margin
+    model.objection_streak = np.where(objecting & deeply, model.objection_streak + 1, 0)
+    if protocol.walkout_patience:
+        leaving = model.objection_streak >= protocol.walkout_patience
+        if leaving.any():
+            for i in np.flatnonzero(leaving):
+                model.departures.append({"state": model.ids[i], "round": model.round, "reason": "walked out",
+                                         "shortfall": round(float(model.reservation_now[i] - model.utility[i]), 4)})
+            model.engaged &= ~leaving
+            model.table_changed()
