@@ -268,14 +268,23 @@ states:""")
         lines.append(f"  - name: {name}\n    leader: {LEADERS[name]}\n    cohesion: {_number(COHESION)}")
         lines.append(f"    members: [{', '.join(_text(i) for i in ids_in)}]")
     lines.append("""
+# The process as it ran: the Ad Hoc Committee from GA resolution 74/247 (27 Dec 2019), rounds of two months (its
+# formal sessions and intersessional consultations), Algeria in the chair, consensus with votes on contested
+# provisions at the concluding session (July-Aug 2024, round 27), the mandate ending then (round 28); signatories
+# ratify within five years; the convention enters into force 90 days after the 40th ratification (art. 65).
 rules:
   decision: consensus
   ratifications_needed: 40
+  entry_into_force_delay_days: 90
+  fallback: {round: 27, decision: majority_count, threshold: 0.666667}
 
 protocol:
   activation: random
-  chair: compromise
-  max_rounds: 100
+  chair: DZ
+  start_date: "2019-12-27"
+  round_months: 2
+  deadline_round: 28
+  max_rounds: 60
 """)
     return "\n".join(lines)
 

@@ -202,6 +202,23 @@ def signing_equilibrium(loss, reservation, weight, party_chance, benefit, spill,
     return members, benefit * value_v, alive
 
 
+def viability_gap(loss, reservation, weight, party_chance, benefit, min_parties, eligible) -> np.ndarray:
+    """How far each text (T,) is from having any viable membership: min over memberships of at least `min_parties`
+    states of (the largest L_i + r_i among them) - B v(membership), floored at 0; 0 when some membership is viable.
+
+    The best membership of each size is the states with the lowest L + r, so one sort per text finds it.
+    """
+    a = np.where(eligible[:, None], loss + reservation[:, None], np.inf)
+    order = np.argsort(a, axis=0, kind="stable")
+    cols = np.arange(a.shape[1])[None, :]
+    wp = (weight[:, None] * party_chance)[order, cols]
+    gap = a[order, cols] - benefit * np.cumsum(np.where(np.isfinite(a[order, cols]), wp, 0.0), axis=0)
+    start = max(int(np.ceil(min_parties - 1e-9)) - 1, 0)
+    if start >= a.shape[0]:
+        return np.full(a.shape[1], np.inf)
+    return np.maximum(gap[start:].min(axis=0), 0.0)
+
+
 def treaty_utility(loss, reservation, members, value, alive, spill, externality):
     """Each state's utility (N,T) in the world where each text is adopted, given who would sign it."""
     r = reservation[:, None]

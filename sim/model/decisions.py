@@ -83,8 +83,8 @@ def evaluate(model: "NegotiationModel", texts: np.ndarray, rule: str | None = No
     declaration, cost = maths.declarations(utility, model.reservation_now, members, weight, model.engaged,
                                            protocol.objection_cost, protocol.isolation_cost, protocol.mandate_cost,
                                            mandate)
-    universal = treaty.participation_benefit * (weight[:, None] * chance).sum(axis=0)
-    unviable = (weight[:, None] * np.maximum(loss + model.reservation_now[:, None] - universal, 0.0)).sum(axis=0)
+    unviable = maths.viability_gap(loss, model.reservation_now, weight, chance, treaty.participation_benefit,
+                                   model.parties_needed, model.engaged)
     adoptable, shortfall = maths.passes(rule, declaration, members, weight, model.engaged, threshold,
                                         rules.min_states, unviable)
     return Evaluation(texts, loss, chance, members, value, alive, utility, declaration, cost, mandate, adoptable,

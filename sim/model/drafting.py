@@ -6,8 +6,9 @@ With none adoptable it tables the candidate closest to passing, and keeps the te
 is closer by a margin (inertia), so that it does not alternate between texts.
 
 The candidates are vectorised: the current draft; the weighted compromise of the engaged states' mandates; the chair's
-own mandate pulled in by `chair_influence`; the draft moved half-way toward the mandate of each of the states that
-object most; the draft stepped along each dimension; and the last near miss. All are evaluated in one batch
+own mandate pulled in by `chair_influence`; the compromise of each coalition and of the states in none; the draft
+moved half-way toward the mandate of each of the states that object most; the draft stepped along each dimension;
+and the last near miss. All are evaluated in one batch
 (decisions.evaluate), so the search costs one (N x T) evaluation per round.
 """
 
@@ -84,6 +85,14 @@ def candidates(model: "NegotiationModel", chair: int | None) -> np.ndarray:
         rows = [model.draft, compromise]
     if chair is not None:
         rows.append((1 - protocol.chair_influence) * compromise + protocol.chair_influence * model.position[chair])
+    # texts a group could carry: each live coalition's compromise, and that of the states in no coalition
+    for label, coalition in enumerate(model.coalitions):
+        members = (model.label == label) & model.engaged
+        if coalition.alive and members.any():
+            rows.append(maths.compromise(model.position, model.salience, model.capability, members))
+    unaligned = (model.label < 0) & model.engaged
+    if model.coalitions and unaligned.any():
+        rows.append(maths.compromise(model.position, model.salience, model.capability, unaligned))
     draft = rows[0]
     if model.declaration is not None:
         excess = np.where(model.declaration == maths.OBJECT,
