@@ -160,7 +160,8 @@ def signing_equilibrium(loss, reservation, weight, party_chance, benefit, spill,
     leaving (internal stability: d'Aspremont et al. 1983; Carraro and Siniscalco 1993) or is pivotal: without it the
     rest would no longer be viable, so leaving would end the treaty (Barrett 1994's minimum viable coalition). Every
     such membership is a prefix of the states sorted by h, so the largest is found in one sort per text.
-    `locked` states (signatories of an adopted text) are members whatever they gain.
+    `locked` states (signatories of an adopted text) are members whatever they gain, and the adopted treaty is in
+    being whoever else joins.
     """
     n, t = loss.shape
     locked_rows = np.zeros(n, bool) if locked is None else locked
@@ -174,19 +175,20 @@ def signing_equilibrium(loss, reservation, weight, party_chance, benefit, spill,
     pick = (order, cols)
     sorted_free = free_rows[order]
     slack = 1e-12
+    # Locked signatories count toward the value and the number of members but, being bound, do not decide whether
+    # the (already adopted) treaty is in being.
+    base_a = np.full(t, -np.inf)
     if locked_rows.any():
         base_v, base_p = wp[locked_rows].sum(axis=0), np.full(t, float(locked_rows.sum()))
-        base_a = (loss[locked_rows] + reservation[locked_rows, None]).max(axis=0)
     else:
         base_v = base_p = np.zeros(t)
-        base_a = np.full(t, -np.inf)
     cum_v = base_v + np.cumsum(np.where(sorted_free, wp[pick], 0.0), axis=0)
     cum_p = base_p + np.cumsum(sorted_free, axis=0)
     a_sorted = np.where(sorted_free, loss[pick] + reservation[order], -np.inf)  # a member needs B v >= L + r
     run_a = np.maximum(np.maximum.accumulate(a_sorted, axis=0), base_a)
     viable = (cum_p >= min_parties - 1e-9) & (run_a <= benefit * cum_v + slack) & sorted_free
     settled = key[pick] <= (1.0 - spill) * benefit * cum_v + slack
-    base_viable = locked_rows.any() & (base_p >= min_parties - 1e-9) & (base_a <= benefit * base_v + slack)
+    base_viable = np.full(t, bool(locked_rows.any()))
     before = np.empty_like(viable)
     before[0] = base_viable
     before[1:] = viable[:-1]
@@ -355,18 +357,25 @@ def concession_toward(before: np.ndarray, after: np.ndarray, salience: np.ndarra
     return np.maximum(received, 0.0), np.maximum(given, 0.0)
 
 
-def required_mandate_move(utility, reservation, cost_without_mandate, mandate_cost, to_mandate, to_ideal):
-    """Fraction of the way from its mandate to a text that an objector must move to stop objecting (N,), inf if none.
+def required_mandate_move(position, ideal, text, salience, low, high, need, mandate_cost, steps: int = 200):
+    """Smallest fraction lam of the way from its mandate toward a text that stops each state objecting (N,), inf if
+    no move within its red lines suffices.
 
-    Moving a fraction lam toward the text scales L(t, p) by (1 - lam), so the mandate share becomes
-    g = 1 - (1 - lam) L(t, p) / L(t, x); the state stops objecting once mandate_cost * g >= r - k_rest - U.
+    The mandate moves as concession moves it, p' = clip(p + lam (t - p), red lines), and the state stops objecting
+    once mandate_cost * g(p') >= need, g the mandate share (`mandate_share`) and need = r - U - (the rest of its cost
+    of objecting). The clip makes g piecewise in lam, so lam is found on a grid of `steps` steps (vectorised).
     """
-    need = reservation - cost_without_mandate - utility
+    lam = np.linspace(0.0, 1.0, steps + 1)
+    moved = np.clip(position[:, None, :] + lam[None, :, None] * (text[None, None, :] - position[:, None, :]),
+                    low[:, None, :], high[:, None, :])
+    gap = text[None, None, :] - moved
+    to_mandate = np.sqrt(np.einsum("nk,nsk->ns", salience, gap * gap))
+    to_ideal = weighted_distance(ideal, text, salience)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        g_star = np.where(mandate_cost > 0, need / mandate_cost, np.inf)
-        lam = np.where(to_mandate > 1e-12, 1.0 - (1.0 - g_star) * to_ideal / to_mandate, np.inf)
-    lam = np.where(need <= 0, 0.0, lam)
-    return np.where((g_star <= 1.0) | (need <= 0), np.clip(lam, 0.0, 1.0), np.inf)
+        share = np.clip(np.where(to_ideal > 1e-12, 1.0 - to_mandate / to_ideal, 1.0), 0.0, 1.0)
+    enough = mandate_cost * share >= need[:, None] - 1e-12
+    first = np.argmax(enough, axis=1)
+    return np.where(enough.any(axis=1), lam[first], np.inf)
 
 
 def tier_memberships(tier_gain: np.ndarray, weight: np.ndarray, benefit: float, tier_depth: np.ndarray,

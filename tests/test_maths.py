@@ -57,70 +57,6 @@ def test_implementation_cost_falls_with_capability():
     assert costs[:, 0] == pytest.approx([0.075, 0.0])
 
 
-def test_stable_membership_keeps_everyone_when_all_gain():
-    """Capabilities 1,1,2 (total 4), losses .05,.1,.3, benefit .4: each prefix's last state clears .1, .2, .4."""
-    members, utility = maths.stable_membership(np.array([0.05, 0.1, 0.3]), np.array([1.0, 1.0, 2.0]),
-                                               np.ones(3, bool), np.zeros(3), 0.4)
-    assert members.tolist() == [True, True, True]
-    assert utility == pytest.approx([0.35, 0.3, 0.1])
-
-
-def test_stable_membership_drops_who_would_rather_stay_out():
-    """Losses .2,.2,.45 among equals, benefit .4: all three would need .45 < .4; the first two alone clear .267."""
-    members, utility = maths.stable_membership(np.array([0.2, 0.2, 0.45]), np.ones(3), np.ones(3, bool),
-                                               np.zeros(3), 0.4)
-    assert members.tolist() == [True, True, False]
-    assert utility[0] == pytest.approx(0.4 * 2 / 3 - 0.2)
-    assert utility[2] == pytest.approx(0.4 * 3 / 3 - 0.45)  # what it would get by joining
-
-
-def test_stable_membership_respects_reservation_and_locks():
-    """A high reservation keeps a state out; a locked signatory stays in whatever its utility."""
-    members, _ = maths.stable_membership(np.array([0.0, 0.0, 0.9]), np.ones(3), np.ones(3, bool),
-                                         np.array([0.5, 0.0, 0.0]), 0.3, locked=np.array([False, False, True]))
-    assert members.tolist() == [False, True, True]
-
-
-def naive_membership(loss, capability, engaged, reservation, benefit):
-    """Drop every member who prefers to stay out until no one does (the definition, iterated)."""
-    live = capability * engaged
-    members = engaged.copy()
-    while True:
-        share = (live[members].sum() - live * members + live) / live.sum()
-        keep = members & (benefit * share - loss > reservation)
-        if (keep == members).all():
-            return members
-        members = keep
-
-
-@settings(max_examples=200, deadline=None)
-@given(n=st.integers(2, 12), seed=st.integers(0, 10**6), benefit=st.floats(0.0, 1.0))
-def test_stable_membership_equals_the_iterated_definition(n, seed, benefit):
-    """The one-sort solution equals dropping leavers one round at a time, for random inputs."""
-    rng = np.random.default_rng(seed)
-    loss, capability = rng.random(n) * 0.6, rng.random(n) + 0.01
-    engaged, reservation = rng.random(n) < 0.85, rng.normal(0, 0.05, n)
-    if not engaged.any():
-        engaged[0] = True
-    fast, _ = maths.stable_membership(loss, capability, engaged, reservation, benefit)
-    assert fast.tolist() == naive_membership(loss, capability, engaged, reservation, benefit).tolist()
-
-
-def test_tiers_are_open_only_to_core_supporters():
-    """A state that objects to the core cannot opt into a tier, however much it gains from it."""
-    support, tiers, _ = maths.respond(np.array([0.0, 0.5]), np.array([[0.1], [0.9]]), np.ones(2), np.ones(2, bool),
-                                      np.zeros(2), 0.2, np.array([0.5]))
-    assert support.tolist() == [True, False]
-    assert tiers[:, 0].tolist() == [True, False]
-
-
-def test_a_tier_the_core_already_meets_includes_every_core_member():
-    """Depth 0: the tier asks nothing beyond the core, so all core supporters meet it, whatever their gain."""
-    support, tiers, _ = maths.respond(np.array([0.0, 0.0, 0.9]), np.zeros((3, 1)), np.ones(3), np.ones(3, bool),
-                                      np.zeros(3), 0.2, np.array([0.0]))
-    assert tiers[:, 0].tolist() == support.tolist() == [True, True, False]
-
-
 def test_concession_weights_halve_on_the_most_salient_dimension():
     """Weights 1 - 0.5 * s / max(s): (1, 0) gives (0.5, 1); equal salience gives 0.5 everywhere."""
     assert maths.concession_weights(np.array([[1.0, 0.0], [0.5, 0.5]])).tolist() == [[0.5, 1.0], [0.5, 0.5]]
@@ -182,75 +118,6 @@ def test_partner_weights_sum_to_mean_trust():
     assert weights.diagonal().tolist() == [0, 0, 0]
 
 
-def test_decision_rules():
-    """Consensus needs everyone; 2 of 3 meet a 2/3 count majority; capability rules weigh by capability;
-    plurilateral also needs enough states."""
-    engaged, cap = np.ones(3, bool), np.array([1.0, 1.0, 4.0])
-    two = np.array([True, True, False])
-    assert not maths.is_adopted("consensus", two, engaged, cap, 0.67, 1)
-    assert maths.is_adopted("consensus", np.ones(3, bool), engaged, cap, 0.67, 1)
-    assert maths.is_adopted("majority_count", two, engaged, cap, 2 / 3, 1)
-    assert not maths.is_adopted("majority_capability", two, engaged, cap, 0.5, 1)
-    assert maths.is_adopted("majority_capability", np.array([False, False, True]), engaged, cap, 0.5, 1)
-    assert not maths.is_adopted("plurilateral", np.array([False, False, True]), engaged, cap, 0.5, 2)
-    assert maths.is_adopted("plurilateral", np.array([True, False, True]), engaged, cap, 0.5, 2)
-    with pytest.raises(ValueError):
-        maths.is_adopted("unanimity", two, engaged, cap, 0.5, 1)
-
-
-def test_winning_set_takes_the_closest_first():
-    """Under a 2/3 count majority of three, the two closest states suffice."""
-    chosen = maths.winning_set(np.array([0.3, 0.1, 0.2]), "majority_count", np.ones(3, bool), np.ones(3), 2 / 3, 1)
-    assert chosen.tolist() == [False, True, True]
-
-
-def test_ratification_probability_by_hand():
-    """0.3 * (1 - 0.5) * exp(-0.3 / 0.3) = 0.15 / e."""
-    p = maths.ratification_probability(np.array([0.3]), np.array([0.5]), 0.3, 0.3)
-    assert p[0] == pytest.approx(0.15 / math.e)
-
-
-def test_required_concession_by_hand():
-    """Loss 0.2 and slack 0.15: move a quarter of the way; no slack: impossible; small loss: no move needed."""
-    lam = maths.required_concession(np.array([0.2, 0.2, 0.1]), np.array([0.15, 0.0, 0.15]), np.zeros(3))
-    assert lam[0] == pytest.approx(0.25)
-    assert math.isinf(lam[1])
-    assert lam[2] == 0.0
-
-
-def deadlock(rule="consensus", low=None):
-    positions = np.array([[0.2], [0.5], [0.9]])
-    return maths.explain_deadlock(positions, np.ones((3, 1)), np.ones(3), np.zeros(3),
-                                  np.zeros((3, 1)) if low is None else low, np.ones((3, 1)), np.array([0.5]),
-                                  np.array([False, True, False]), np.ones(3, bool), 0.2, rule, 2 / 3, 1)
-
-
-def test_explain_deadlock_under_consensus_by_hand():
-    """Objectors at 0.2 and 0.9 of a draft at 0.5, slack 0.2: they must move 1/3 and 1/2 of the way (0.1 and 0.2);
-    both are needed, the costlier (state 2, moving -0.2) is pivotal."""
-    why = deadlock()
-    assert why["dimension"] == 0
-    assert why["needed"] == [0, 2]
-    assert why["pivotal"] == 2
-    assert why["pivotal_concession"] == pytest.approx([-0.2])
-    assert why["required_fraction"][0] == pytest.approx(1 / 3)
-    assert why["feasible"]
-
-
-def test_explain_deadlock_under_majority_needs_only_the_cheapest():
-    """Under a 2/3 majority, winning over state 0 is enough. With two of three joining, its slack is 0.2 * 2/3, so
-    it must cover 1 - (0.4/3) / 0.3 = 5/9 of its gap of 0.3: a move of +1/6."""
-    why = deadlock("majority_count")
-    assert why["needed"] == [0] and why["pivotal"] == 0
-    assert why["pivotal_concession"] == pytest.approx([1 / 6])
-
-
-def test_explain_deadlock_respects_red_lines():
-    """If state 2 may not go below 0.8, no concession within red lines tips a consensus vote."""
-    why = deadlock(low=np.array([[0.0], [0.0], [0.8]]))
-    assert not why["feasible"] and why["pivotal"] is None
-
-
 def test_merge_pairs_closest_first():
     """Centres 0.05 apart merge under a 0.1 limit; a far one does not."""
     centres = np.array([[0.0, 0.0], [0.05, 0.0], [1.0, 1.0]])
@@ -298,3 +165,225 @@ def test_sparse_partner_products_equal_the_dense_ones():
     for i in range(8):
         assert np.allclose(partners.pulled_row(i, positions), weights[i] @ positions, atol=1e-15)
     assert partners.reach.tolist() == pytest.approx(weights.sum(axis=1).tolist())
+
+
+# --- one utility, the signing game and the declarations -------------------------------------------------------------
+def sign(loss, benefit=0.4, spill=0.0, externality=0.0, reservation=None, min_parties=1, locked=None, chance=None):
+    loss = np.asarray(loss, float).reshape(-1, 1)
+    n = len(loss)
+    r = np.zeros(n) if reservation is None else np.asarray(reservation, float)
+    return maths.signing_equilibrium(loss, r, np.full(n, 1 / n), np.ones(n) if chance is None else chance,
+                                     benefit, spill, externality, min_parties, np.ones(n, bool), locked)
+
+
+def iterated_membership(loss, reservation, weight, benefit, spill, min_parties):
+    """The signing game by brute force: start from everyone and let the keenest leaver (largest h) leave while
+    leaving pays, a leaver facing a rest that is not viable getting the value of no treaty."""
+    n = len(loss)
+    members = np.ones(n, bool)
+
+    def viable(m):
+        v = weight[m].sum()
+        return m.sum() >= min_parties and all(benefit * v - loss[i] >= reservation[i] - 1e-12 for i in np.flatnonzero(m))
+
+    while members.any():
+        h = reservation + loss - spill * benefit * weight
+        top = max(np.flatnonzero(members), key=lambda i: (h[i], i))
+        if not viable(members):
+            members[top] = False
+            continue
+        stay = benefit * weight[members].sum() - loss[top]
+        rest = members.copy()
+        rest[top] = False
+        leave = reservation[top] + (spill * benefit * weight[rest].sum() if viable(rest) else 0.0)
+        if leave > stay + 1e-12:
+            members[top] = False
+        else:
+            break
+    return members
+
+
+def test_everyone_signs_a_text_that_pays_when_nobody_free_rides():
+    """A club good (spill 0) worth 0.4 to each of four members with losses below 0.4: all sign."""
+    members, value, alive = sign([0.1, 0.2, 0.3, 0.35])
+    assert members[:, 0].all() and alive[0] and value[0] == pytest.approx(0.4)
+
+
+def test_a_state_signs_nothing_worth_less_than_no_treaty():
+    """A state whose loss exceeds the treaty's whole value stays out; the rest still sign."""
+    members, value, alive = sign([0.1, 0.2, 0.9])
+    assert members[:, 0].tolist() == [True, True, False]
+    assert value[0] == pytest.approx(0.4 * 2 / 3)
+    assert (value[0] - np.array([0.1, 0.2]) >= 0).all()
+
+
+def test_barretts_paradox_in_a_symmetric_game():
+    """Barrett 1994: with a public good (spill 1), n identical states and loss L, the stable membership is the
+    smallest viable one, ceil(n L / B), so a larger gain from cooperation B gives a smaller stable membership, until
+    B / n >= L removes the incentive to free-ride. Negative control: a club good (spill 0) keeps everyone."""
+    n, loss = 20, 0.1
+    sizes = [int(sign([loss] * n, benefit=b, spill=1.0)[0].sum()) for b in (0.15, 0.2, 0.4, 0.8, 1.6)]
+    assert sizes == [math.ceil(n * loss / b - 1e-9) for b in (0.15, 0.2, 0.4, 0.8, 1.6)] == [14, 10, 5, 3, 2]
+    assert int(sign([loss] * n, benefit=2.5, spill=1.0)[0].sum()) == n
+    assert [int(sign([loss] * n, benefit=b, spill=0.0)[0].sum()) for b in (0.15, 0.8)] == [n, n]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 9), st.integers(0, 2**32 - 1), st.floats(0.1, 1.5), st.sampled_from([0.0, 0.3, 1.0]),
+       st.integers(1, 3))
+def test_signing_equilibrium_equals_the_sequential_unravelling(n, seed, benefit, spill, min_parties):
+    """The one-sort solution equals the signing game played out one leaver at a time (see iterated_membership)."""
+    rng = np.random.default_rng(seed)
+    loss, reservation = rng.uniform(0, 0.6, n), rng.uniform(-0.1, 0.1, n)
+    weight = np.full(n, 1 / n)
+    expected = iterated_membership(loss, reservation, weight, benefit, spill, min_parties)
+    members, _, _ = maths.signing_equilibrium(loss[:, None], reservation, weight, np.ones(n), benefit, spill, 0.0,
+                                              min_parties, np.ones(n, bool))
+    assert members[:, 0].tolist() == expected.tolist()
+
+
+def test_too_few_signatories_means_no_treaty():
+    """With four ratifications needed and only three states that gain, nothing is in being and nobody signs."""
+    members, _, alive = sign([0.1, 0.1, 0.1, 0.9], min_parties=4)
+    assert not members.any() and not alive[0]
+
+
+def test_locked_signatories_stay_and_outsiders_can_accede():
+    """After adoption a locked signatory stays even at a loss; an outsider that gains accedes."""
+    members, _, alive = sign([0.9, 0.1, 0.1], locked=np.array([True, False, False]))
+    assert members[:, 0].tolist() == [True, True, True] and alive[0]
+    members, _, _ = sign([0.1, 0.1, 0.9], locked=np.array([True, False, False]))
+    assert members[:, 0].tolist() == [True, True, False]
+
+
+def test_treaty_utility_by_hand():
+    """Members get B v - L; outsiders r + phi B v - eps L while the treaty is in being, r when it is not."""
+    loss = np.array([[0.1], [0.4]])
+    u = maths.treaty_utility(loss, np.array([0.0, 0.05]), np.array([[True], [False]]), np.array([0.3]),
+                             np.array([True]), 0.5, 0.25)
+    assert u[:, 0].tolist() == pytest.approx([0.2, 0.05 + 0.15 - 0.1])
+    u = maths.treaty_utility(loss, np.array([0.0, 0.05]), np.zeros((2, 1), bool), np.array([0.0]),
+                             np.array([False]), 0.5, 0.25)
+    assert u[:, 0].tolist() == pytest.approx([0.0, 0.05])
+
+
+def test_objecting_needs_a_loss_beyond_its_cost_and_isolation_raises_the_cost():
+    """Two states worse off than no treaty by 0.1: with base cost 0.02 and isolation 0.15 (times the share of the
+    others not objecting), each alone would find objecting too costly (0.02 + 0.15 = 0.17 > 0.1)... but together
+    they are less isolated: the share of the others not objecting is 1/2 for each, cost 0.095 < 0.1, so both
+    object. A third state better off supports; a state slightly worse off stays silent."""
+    utility = np.array([[-0.1], [-0.1], [0.2], [-0.01]])
+    members = np.array([[False], [False], [True], [False]])
+    decl, cost = maths.declarations(utility, np.zeros(4), members, np.full(4, 0.25), np.ones(4, bool), 0.02, 0.15,
+                                    0.0, np.zeros((4, 1)))
+    assert decl[:, 0].tolist() == [maths.SILENT, maths.SILENT, maths.SUPPORT, maths.SILENT]
+    # the iteration starts from nobody objecting, where each objector stands alone (cost 0.17): nobody objects
+    decl, _ = maths.declarations(utility, np.zeros(4), members, np.full(4, 0.25), np.ones(4, bool), 0.02, 0.05,
+                                 0.0, np.zeros((4, 1)))
+    assert decl[:, 0].tolist() == [maths.OBJECT, maths.OBJECT, maths.SUPPORT, maths.SILENT]
+    assert cost[3, 0] == pytest.approx(0.02 + 0.15 * 1.0)
+
+
+def test_mandate_cost_silences_an_objector_whose_mandate_came_close():
+    """The same loss: an objector whose mandate is at its ideal objects; one whose mandate reached the text does
+    not (mandate share 1 adds the whole mandate cost)."""
+    utility, members = np.array([[-0.15]]), np.array([[False]])
+    args = (np.zeros(1), members, np.ones(1), np.ones(1, bool), 0.02, 0.0, 0.2)
+    assert maths.declarations(utility, *args, np.zeros((1, 1)))[0][0, 0] == maths.OBJECT
+    assert maths.declarations(utility, *args, np.ones((1, 1)))[0][0, 0] == maths.SILENT
+
+
+def test_mandate_share_by_hand():
+    """Ideal 0, mandate 0.3, text 0.6 on one dimension: the mandate has come half of the way."""
+    share = maths.mandate_share(np.array([[0.3]]), np.array([[0.0]]), np.array([[0.6]]), np.ones((1, 1)))
+    assert share[0, 0] == pytest.approx(0.5)
+
+
+def test_decision_rules_count_as_they_should():
+    """Consensus: no objection (silence lets it pass); votes: yes over yes + no (abstentions not counted);
+    capability rules weigh by capability; plurilateral: enough signers with enough capability."""
+    engaged = np.ones(3, bool)
+    decl = np.array([[maths.SUPPORT], [maths.SILENT], [maths.OBJECT]])
+    members = np.array([[True], [False], [False]])
+    count = maths.vote_weights("consensus", np.array([1.0, 1.0, 4.0]), engaged)
+    assert count.tolist() == pytest.approx([1 / 3] * 3)
+    ok, short = maths.passes("consensus", decl, members, count, engaged, 2 / 3, 1)
+    assert not ok[0] and short[0] == pytest.approx(1 / 3)
+    ok, _ = maths.passes("consensus", np.array([[1], [0], [0]], np.int8), members, count, engaged, 2 / 3, 1)
+    assert ok[0]  # silent states let it pass
+    ok, _ = maths.passes("majority_count", decl, members, count, engaged, 0.5, 1)
+    assert ok[0]  # 1 yes of 2 voting
+    cap = maths.vote_weights("majority_capability", np.array([1.0, 1.0, 4.0]), engaged)
+    ok, _ = maths.passes("majority_capability", decl, members, cap, engaged, 0.5, 1)
+    assert not ok[0]  # 1 against 4
+    ok, _ = maths.passes("plurilateral", decl, np.array([[True], [True], [False]]), cap, engaged, 0.3, 2)
+    assert ok[0]
+    ok, _ = maths.passes("plurilateral", decl, members, cap, engaged, 0.1, 2)
+    assert not ok[0]  # one signer is too few
+    with pytest.raises(ValueError):
+        maths.passes("unanimity", decl, members, count, engaged, 0.5, 1)
+
+
+def test_nash_objective_prefers_balanced_gains():
+    """Gains (0.2, 0.2) beat (0.39, 0.01) under equal weights: log-sum favours balance."""
+    utility = np.array([[0.2, 0.39], [0.2, 0.01]])
+    score = maths.nash_objective(utility, np.zeros(2), np.full(2, 0.5), np.ones(2, bool))
+    assert score[0] > score[1]
+
+
+def test_ratification_hazard_and_window_by_hand():
+    """0.3 * (1 - 0.5) * exp(-0.3 / 0.3) = 0.15 / e per round; over 2 rounds 1 - (1 - h)^2; difficulty 1 never."""
+    h = maths.ratification_hazard(np.array([0.3, 0.3]), np.array([0.5, 1.0]), 0.3, 0.3)
+    assert h[0] == pytest.approx(0.15 / math.e) and h[1] == 0.0
+    assert maths.ratification_chance(h, 2)[0] == pytest.approx(1 - (1 - 0.15 / math.e) ** 2)
+    assert maths.ratification_chance(h, 2)[1] == 0.0
+
+
+def test_reciprocity_matches_what_others_gave():
+    """Strength 1: a state that gave 0.2 and received 0.1 concedes at half pace; strength 0.5: at 3/4; one that
+    gave nothing yet is not held back."""
+    f = maths.reciprocity_factor(np.array([0.1, 0.0, 0.3]), np.array([0.2, 0.0, 0.1]), 1.0)
+    assert f.tolist() == pytest.approx([0.5, 1.0, 1.0])
+    assert maths.reciprocity_factor(np.array([0.1]), np.array([0.2]), 0.5)[0] == pytest.approx(0.75)
+
+
+def test_concession_toward_measures_moves_toward_each_other():
+    """Two states on a line at 0 and 1: if the second moves to 0.8, the first received 0.2 and gave nothing."""
+    before, after = np.array([[0.0], [1.0]]), np.array([[0.0], [0.8]])
+    received, given = maths.concession_toward(before, after, np.ones((2, 1)), np.ones(2), np.ones(2, bool))
+    assert received.tolist() == pytest.approx([0.2, 0.0])
+    assert given.tolist() == pytest.approx([0.0, 0.2])
+
+
+def test_viability_gap_by_hand():
+    """Losses 0.1, 0.2, 0.5 of three states, value 0.3 to a full membership: two members (value 0.2) fall short by
+    0.0 at best (0.2 - 0.2); needing three, the gap is 0.5 - 0.3 = 0.2."""
+    loss = np.array([[0.1], [0.2], [0.5]])
+    args = (np.zeros(3), np.full(3, 1 / 3), np.ones((3, 1)), 0.3)
+    assert maths.viability_gap(loss, *args, 2, np.ones(3, bool))[0] == pytest.approx(0.0)
+    assert maths.viability_gap(loss, *args, 3, np.ones(3, bool))[0] == pytest.approx(0.2)
+
+
+def test_required_mandate_move_by_hand():
+    """One dimension, ideal 0, mandate 0, text 0.8, mandate cost 0.2: needing 0.1 (share 1/2) the mandate must move
+    half-way; needing more than the whole cost is impossible; a red line at 0.2 caps the share at 1/4."""
+    args = (np.zeros((3, 1)), np.zeros((3, 1)), np.array([0.8]), np.ones((3, 1)))
+    high = np.array([[1.0], [1.0], [0.2]])
+    lam = maths.required_mandate_move(*args, np.zeros((3, 1)), high, np.array([0.1, 0.3, 0.1]), 0.2)
+    assert lam[0] == pytest.approx(0.5) and math.isinf(lam[1]) and math.isinf(lam[2])
+    lam = maths.required_mandate_move(*args, np.zeros((3, 1)), high, np.array([0.1, 0.0, 0.05]), 0.2)
+    assert lam[1] == 0.0 and lam[2] == pytest.approx(0.25)
+
+
+def test_tier_memberships_are_open_only_to_core_members():
+    """A state outside the core cannot opt into a tier, however much it would gain."""
+    tiers = maths.tier_memberships(np.array([[0.5], [0.5]]), np.full(2, 0.5), 0.2, np.array([0.3]),
+                                   np.array([True, False]))
+    assert tiers[:, 0].tolist() == [True, False]
+
+
+def test_a_tier_the_core_already_meets_includes_every_core_member():
+    """Depth 0: every core member meets the tier."""
+    tiers = maths.tier_memberships(np.array([[-1.0], [-1.0]]), np.full(2, 0.5), 0.2, np.array([0.0]),
+                                   np.array([True, True]))
+    assert tiers[:, 0].all()

@@ -148,9 +148,15 @@ def decide(model: "NegotiationModel") -> None:
     objecting = model.engaged & (model.declaration == maths.OBJECT)
     model.objections += objecting
     protocol = model.scenario.protocol
-    # a holdout would object even had its mandate come all the way to the text
+    # a holdout would object even had its mandate come as close to the text as its red lines allow
     without_mandate = model.objection_cost_now - protocol.mandate_cost * model.mandate_now
-    model.holdouts += objecting & (model.utility < model.reservation_now - without_mandate - protocol.mandate_cost)
+    closest = np.clip(model.draft[None, :], model.low, model.high)  # the nearest mandate its red lines allow
+    to_ideal = maths.weighted_distance(model.ideal, model.draft, model.salience)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reach = np.clip(1.0 - maths.weighted_distance(closest, model.draft, model.salience) / to_ideal, 0.0, 1.0)
+    reach = np.where(to_ideal > 1e-12, reach, 1.0)
+    model.holdouts += objecting & (model.utility < model.reservation_now - without_mandate
+                                   - protocol.mandate_cost * reach)
     deeply = model.utility < model.reservation_now - protocol.walkout_margin
     model.objection_streak = np.where(objecting & deeply, model.objection_streak + 1, 0)
     if protocol.walkout_patience:

@@ -98,14 +98,13 @@ def explain_deadlock(model: "NegotiationModel") -> dict:
     # it objecting; won over cheapest first (per unit of vote weight under a vote) until the rule would adopt.
     protocol = model.scenario.protocol
     to_mandate = maths.weighted_distance(model.position, text, model.salience)
-    to_ideal = maths.weighted_distance(model.ideal, text, model.salience)
-    rest = ev.cost[:, 0] - protocol.mandate_cost * ev.mandate[:, 0]
-    lam = maths.required_mandate_move(ev.utility[:, 0], model.reservation_now, rest, protocol.mandate_cost,
-                                      to_mandate, to_ideal)
-    moved = model.position + np.where(np.isfinite(lam), lam, 0.0)[:, None] * (text[None, :] - model.position)
-    crosses = ((moved < model.low - 1e-9) | (moved > model.high + 1e-9)).any(axis=1)
-    lam = np.where(crosses, np.inf, lam)
-    travel = lam * to_mandate
+    need = model.reservation_now - ev.utility[:, 0] - (ev.cost[:, 0] - protocol.mandate_cost * ev.mandate[:, 0])
+    lam = maths.required_mandate_move(model.position, model.ideal, text, model.salience, model.low, model.high,
+                                      need, protocol.mandate_cost)
+    step = np.where(np.isfinite(lam), lam, 0.0)[:, None]
+    moved = np.clip(model.position + step * (text[None, :] - model.position), model.low, model.high)
+    travel = np.where(np.isfinite(lam), maths.weighted_distance(model.position, moved, model.salience), np.inf)
+    del to_mandate
     weight = model.weights(rule)
     order = sorted(np.flatnonzero(objecting).tolist(),
                    key=lambda i: (travel[i] / (weight[i] if rule != "consensus" else 1.0), model.ids[i]))
