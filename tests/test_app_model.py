@@ -196,7 +196,7 @@ def test_why_stuck_names_the_objectors_the_dividing_dimension_and_the_pivot():
     for _ in range(3):
         model.step()
     report = why_stuck(model)
-    objecting = [model.ids[i] for i in np.flatnonzero(model.engaged & ~model.support)]
+    objecting = [model.ids[i] for i in np.flatnonzero(model.engaged & (model.declaration == -1))]
     assert report.kind == "stuck" and objecting and sorted(report.blocking) == sorted(objecting)
     weights = [model.capability[model.index[s]] for s in report.blocking]
     assert weights == sorted(weights, reverse=True)  # the weightiest blockers are named first
@@ -206,9 +206,12 @@ def test_why_stuck_names_the_objectors_the_dividing_dimension_and_the_pivot():
     why = explain(model)
     label = next(d.label for d in model.scenario.dimensions if d.name == why["dividing_dimension"])
     assert f"Dividing dimension: {label}" in text
-    pivot = why["pivotal_concession"]["state"]
-    pivot_name = model.scenario.states[model.index[pivot]].name
-    assert f"{pivot_name} ({pivot}) tips the vote" in text
+    if why["pivotal_concession"]:
+        pivot = why["pivotal_concession"]["state"]
+        pivot_name = model.scenario.states[model.index[pivot]].name
+        assert f"{pivot_name} ({pivot}) tips the vote" in text
+    else:  # Caldera's red line: no move of its mandate tips it
+        assert not why["tippable"] and "the draft itself has to change" in text
     counter, _ = round_status(model)
     assert counter == "Round 3"
 
@@ -233,7 +236,9 @@ def test_after_a_collapse_the_panel_says_who_walked_out(write_yaml):
         dimensions: [{name: enforcement}]
         states:
           - {id: AAA, name: Aland, ideal: {enforcement: 0.9}, capability: 2, flexibility: 0.1}
-          - {id: BBB, name: Bonia, ideal: {enforcement: 0.1}, capability: 1, flexibility: 0.1}
+          - {id: BBB, name: Bonia, ideal: {enforcement: 0.1}, capability: 1, flexibility: 0.1, reservation: 0.5}
+        treaty: {participation_benefit: 0.6, norm_externality: 1.0}
+        rules: {ratifications_needed: 1}
         protocol: {walkout_patience: 2}
     """)
     model = LiveNegotiation(scenario=str(path), seed=0)
@@ -310,10 +315,12 @@ def test_lesson_classroom_stalls_as_written():
     assert all(outcome == "stalemate" and not signed for outcome, signed in _outcomes())
 
 
-def test_lesson_more_flexibility_unsticks_it_with_everyone_in():
-    """docs/classroom.md, step 3: tripling every state's flexibility (Caldera 0.15 -> 0.45) brings agreement with all
-    four states."""
-    assert all(outcome == "agreement" and len(signed) == 4 for outcome, signed in _outcomes(flexibility_scale=3.0))
+def test_lesson_more_flexibility_unsticks_it_without_caldera_signing():
+    """docs/classroom.md, step 3: tripling every state's flexibility (Caldera 0.15 -> 0.45) brings adoption by
+    consensus in most runs: Caldera lets the text pass, and the other three sign it."""
+    runs = _outcomes(flexibility_scale=3.0)
+    agreed = [signed for outcome, signed in runs if outcome == "agreement"]
+    assert len(agreed) >= 4 and all(signed == ["AUR", "BOR", "DEL"] for signed in agreed)
 
 
 def test_lesson_a_majority_rule_unsticks_it_without_caldera():
@@ -323,22 +330,24 @@ def test_lesson_a_majority_rule_unsticks_it_without_caldera():
 
 
 def test_lesson_caldera_alone_more_flexible_unsticks_it():
-    """docs/classroom.md, step 3: Caldera alone at flexibility 0.6 (`--set states.CAL.flexibility=0.6`) is enough."""
+    """docs/classroom.md, step 3: Caldera alone at flexibility 0.6 (`--set states.CAL.flexibility=0.6`) is enough
+    for the text to be adopted by consensus."""
     scenario = load_scenario(CLASSROOM, ["states.CAL.flexibility=0.6"])
     for seed in SEEDS:
         result = run_once(scenario, seed)
-        assert result.summary["outcome"] == "agreement" and len(result.summary["core_members"]) == 4
+        assert result.summary["adopted"] and result.summary["adopted_by"] == "consensus"
 
 
 def test_lesson_a_tier_alone_does_not_unstick_consensus():
     """docs/classroom.md, step 3: an opt-in attribution tier leaves the consensus deadlock as it was (the core must
-    still please everyone); with the majority rule as well, the tier gets its members."""
+    still not be objected to by Caldera); with the majority rule as well, the tier gets its members."""
     tier = ("treaty.tiers=[{name: attribution_protocol, at_least: {attribution_transparency: 0.8}, "
             "entry_threshold: 2}]")
     for seed in SEEDS:
         assert run_once(load_scenario(CLASSROOM, [tier]), seed).summary["outcome"] == "stalemate"
         both = run_once(load_scenario(CLASSROOM, [tier, "rules.decision=majority_count"]), seed).summary
         assert both["outcome"] == "agreement"
+        assert {"AUR", "BOR"} <= set(both["tiers"]["attribution_protocol"]["members"])
 
 
 def _lesson_files(folder) -> dict[str, object]:

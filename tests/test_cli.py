@@ -30,7 +30,8 @@ def test_run_prints_summary_and_writes_a_complete_results_folder(tmp_path, capsy
     code = main(["run", str(SCENARIOS / "wpcnt.yaml"), "--seed", "3", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == ExitCode.OK
-    assert "Outcome: AGREEMENT" in out and "Core members 7/7" in out and "Tier attribution_sharing" in out
+    assert "Outcome: AGREEMENT" in out and "members now 7/7" in out and "Tier attribution_sharing" in out
+    assert "What tipped it:" in out
     assert "Entry into force: yes" in out
     folder = run_folder(tmp_path)
     assert f"Results: {folder}" in out
@@ -65,9 +66,9 @@ def test_stalemate_summary_names_blockers_and_dimension(tmp_path, capsys):
     main(["run", str(SCENARIOS / "classroom.yaml"), "--out", str(tmp_path), "--no-figures"])
     out = capsys.readouterr().out
     assert "Outcome: STALEMATE" in out
-    assert "Held out (rounds objecting even to the draft as if adopted): CAL" in out
+    assert "Held out (rounds objecting even with its mandate as close as its red lines allow): CAL" in out
     assert "Dividing dimension: data_sovereignty" in out
-    assert "Pivotal concession: CAL" in out
+    assert "Nearest miss:" in out and "blocked by CAL" in out
 
 
 def test_set_overrides_fields_and_are_recorded(tmp_path, capsys):
