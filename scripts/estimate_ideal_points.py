@@ -35,7 +35,11 @@ not a parametric bootstrap: the Hessian is exact, costs one pass over the votes,
 run, while a bootstrap needs dozens of refits, each aligned back to the original by a Procrustes rotation (the full
 joint Hessian is singular along the rotation, which the data cannot fix). What it leaves out is the uncertainty of
 the roll-call parameters, small here: each of the 921 roll calls is estimated from about 180 votes and each state's
-position from about 850. The standard errors are therefore lower bounds on the full posterior spread.
+position from about 850. Checked once by a parametric bootstrap (4 refits on votes simulated from the fit, each
+aligned by Procrustes): the refits' spread was 0.84 (dimension 1) and 0.80 (dimension 2) times these standard
+errors at the median, about what 4 draws give when the two agree; but the refits' mean moved 0.17 / 0.20 from the
+estimate on average, the known tendency of joint maximum-likelihood IRT to stretch the scale. So the errors suit
+comparisons of states within this fit; read absolute distances with that caveat.
 
 Why hand-written and not a library: the item-response packages on PyPI (girth, py-irt, pyirt) fit one-dimensional
 or binary models, are unmaintained or pull in PyTorch/Pyro; none fits a multidimensional ordinal model of votes.
