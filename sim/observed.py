@@ -186,6 +186,10 @@ ALLOWED = {
 }
 
 
+# What counts as joining, for binary scoring: a dissociating state let the consensus stand (UN practice).
+JOINED = {DecisionKind.joined_consensus, DecisionKind.dissociated, DecisionKind.signed, DecisionKind.party}
+
+
 class Decision(Sourced):
     """One named state's decision at one stage."""
 
@@ -244,6 +248,12 @@ class Observed(_Strict):
         """State -> decision at one stage."""
         stage = Stage(stage)
         return {d.state: d.decision for d in self.decisions if d.stage is stage}
+
+    def joined_at(self, stage: Stage | str) -> dict[str, int]:
+        """State -> 1 if it joined at this stage (signed; became a party; joined the consensus or let the text
+        pass with a dissociation), else 0: the binary facts that forecasts are scored on. States without a recorded
+        decision are absent, never counted as 0."""
+        return {state: int(kind in JOINED) for state, kind in self.decisions_at(stage).items()}
 
 
 # ------------------------------------------------------------------------------------------------- checks --

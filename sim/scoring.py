@@ -49,6 +49,7 @@ __all__ = [
     "roc_auc",
     "score",
     "score_table",
+    "vote_features",
 ]
 
 LOG_EPSILON = 1e-3
@@ -187,6 +188,26 @@ def logistic_on_votes(split: Split, c: float = 1.0) -> np.ndarray:
     model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=1000))
     model.fit(split.train.features, y)
     return model.predict_proba(split.test.features)[:, 1]
+
+
+def vote_features(votes: Mapping[str, Mapping[str, str]], ids: Sequence[str],
+                  resolutions: Sequence[str]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Features for the logistic baseline from roll-call votes: per resolution, the vote coded yes +1, abstain 0,
+    no -1 (0 when absent), and a column that is 1 when the state did not vote; `votes` maps state -> resolution ->
+    "yes" | "no" | "abstain" (a missing key: absent). Returns the units x features matrix and the column names."""
+    codes = {"yes": 1.0, "abstain": 0.0, "no": -1.0}
+    rows = []
+    for state in ids:
+        cast = votes.get(state, {})
+        row = []
+        for resolution in resolutions:
+            vote = cast.get(resolution)
+            if vote is not None and vote not in codes:
+                raise ValueError(f"{state} on {resolution}: {vote!r} is not yes, no or abstain")
+            row += [codes.get(vote, 0.0), float(vote is None)]
+        rows.append(row)
+    names = tuple(f"{r}:{part}" for r in resolutions for part in ("vote", "absent"))
+    return np.array(rows, dtype=float).reshape(len(ids), 2 * len(resolutions)), names
 
 
 BASELINES: dict[str, Callable[[Split], np.ndarray]] = {

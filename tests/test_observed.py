@@ -159,3 +159,15 @@ def test_every_field_is_documented():
             assert f"`{member.value}`" in doc, member
     for rule in typing.get_args(obs.DecisionRule.model_fields["rule"].annotation):
         assert f"`{rule}`" in doc, rule
+
+
+def test_joined_at_gives_binary_facts_for_named_states_only():
+    """joined_at turns the named decisions into 0/1 facts (signed or party or joining the consensus, with or
+    without a dissociation, is 1) and leaves unnamed states out rather than counting them as 0."""
+    un = load_observed(OBSERVED / "un_cybercrime.yaml")
+    hanoi = un.joined_at("opening")
+    assert hanoi["AU"] == 1 and hanoi["GB"] == 1 and hanoi["US"] == 0 and len(hanoi) == 10
+    budapest = load_observed(OBSERVED / "budapest.yaml").joined_at("status")
+    assert budapest["FR"] == 1 and budapest["ZA"] == 0 and budapest["RU"] == 0 and "DE" in budapest
+    assert "SE" not in budapest  # Sweden is past the letter M of the partial source: unknown, not outside
+    assert load_observed(OBSERVED / "oewg_2021_2025.yaml").joined_at("adoption") == {"US": 1, "RU": 1}

@@ -136,3 +136,14 @@ def test_facts_reject_mismatched_or_non_binary_data():
         Facts(("a", "b"), np.zeros((2, 1)), np.array([0, 3]))
     with pytest.raises(ValueError, match="finite"):
         Facts(("a",), np.array([[np.nan]]), np.array([1]))
+
+
+def test_vote_features_code_votes_and_absence():
+    """Each resolution gives two columns: the vote (yes +1, abstain 0, no -1, absent 0) and an absence flag; an
+    unknown vote word is an error."""
+    votes = {"US": {"R1": "no", "R2": "yes"}, "NA": {"R1": "abstain"}}
+    matrix, names = scoring.vote_features(votes, ["US", "NA", "XX"], ["R1", "R2"])
+    assert names == ("R1:vote", "R1:absent", "R2:vote", "R2:absent")
+    assert matrix.tolist() == [[-1, 0, 1, 0], [0, 0, 0, 1], [0, 1, 0, 1]]
+    with pytest.raises(ValueError, match="'maybe' is not yes, no or abstain"):
+        scoring.vote_features({"US": {"R1": "maybe"}}, ["US"], ["R1"])
