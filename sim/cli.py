@@ -9,9 +9,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 
+from . import __version__
 from .commands import COMMANDS, ExitCode, UserError
+from .messages import printable
 
 __all__ = ["main", "build_parser", "ExitCode"]
 
@@ -20,19 +23,48 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="treatysim",
         description="Agent-based simulator of international cyber-treaty negotiations.",
-        epilog="Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid input, 4 some runs failed, 130 interrupted.",
+        epilog="Exit codes: " + ", ".join(f"{int(code)} {code.name.lower().replace('_', ' ')}" for code in ExitCode)
+        + " (docs/cli.md).",
     )
-    parser.add_argument("--traceback", action="store_true", help="show the full traceback of an error")
+    parser.add_argument("--traceback", action="store_true",
+                        help="show the full traceback of an error (the exit code stays the same)")
+    parser.add_argument("--version", action="version", version=f"treatysim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         command.add_parser(sub)
     return parser
 
 
+def _chosen_parser(parser: argparse.ArgumentParser, args) -> argparse.ArgumentParser:
+    """The (sub)command parser that the arguments reached: `run`, or `ktab` under `import`."""
+    current = parser
+    while True:
+        actions = [a for a in current._actions if isinstance(a, argparse._SubParsersAction)]
+        if not actions or getattr(args, actions[0].dest, None) not in actions[0].choices:
+            return current
+        current = actions[0].choices[getattr(args, actions[0].dest)]
+
+
+def _tolerant_streams() -> None:
+    """A terminal that cannot show a character (PYTHONIOENCODING=ascii, a Latin-1 console) gets it escaped
+    (\\xe9), rather than a crash after the work is done."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure") and stream.errors == "strict":
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a stream that cannot be reconfigured: leave it
+                pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _tolerant_streams()
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        # Known arguments first, so that an unknown option is reported with the usage of the command it was given
+        # to, not the top-level usage.
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            _chosen_parser(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # argparse exits 2 on bad usage and 0 on --help
         return int(exc.code or 0)
     args.argv = list(sys.argv[1:] if argv is None else argv)
@@ -40,8 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except UserError as exc:
         if args.traceback:
-            raise
-        print(f"error: {exc}", file=sys.stderr)
+            traceback.print_exc()
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return int(exc.code)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -52,8 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(ExitCode.OK)
     except Exception as exc:  # anything else is a bug: one line, the traceback on request
         if args.traceback:
-            raise
-        print(f"internal error: {type(exc).__name__}: {exc} (run again with --traceback for details)",
+            traceback.print_exc()
+        print(f"internal error: {type(exc).__name__}: {printable(exc)} (run again with --traceback for details)",
               file=sys.stderr)
         return int(ExitCode.FAILURE)
 

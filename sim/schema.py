@@ -21,6 +21,7 @@ DEFAULT_DIMENSIONS = (
 
 CHAIR_MODES = ("compromise", "rotation", "best_supported")
 DECISION_RULES = ("consensus", "majority_count", "majority_capability", "plurilateral")
+CAPABILITY_RANGE = (1e-6, 1e9)
 
 
 def _unit(value: float) -> float:
@@ -60,8 +61,17 @@ def finite(value: float) -> float:
     return value
 
 
-# strict=True on numbers would refuse YAML ints where floats are expected; allow int -> float but not str -> float.
-Number = Annotated[float, Field(strict=False), AfterValidator(finite)]
+def _usable_capability(value: float) -> float:
+    if not CAPABILITY_RANGE[0] <= value <= CAPABILITY_RANGE[1]:
+        raise ValueError(f"{value!r} is outside {CAPABILITY_RANGE[0]:g} to {CAPABILITY_RANGE[1]:g}: only ratios "
+                         f"between states matter, so scale every capability into this range (values beyond it "
+                         f"overflow or underflow the model's arithmetic)")
+    return value
+
+
+# Strict: a number is a YAML int or float, never a boolean (true is not 1) nor text ("0.5"); ints are taken where
+# floats are meant.
+Number = Annotated[float, Field(strict=True), AfterValidator(finite)]
 Unit = Annotated[Number, AfterValidator(_unit)]
 SignedUnit = Annotated[Number, AfterValidator(_signed_unit)]
 NonNegative = Annotated[Number, AfterValidator(_non_negative)]
@@ -73,7 +83,8 @@ StateId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=
 class Strict(BaseModel):
     """Frozen, and refuses keys it does not know."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=False, validate_default=True)
+    # strict: booleans and text are refused where numbers are meant, text where booleans are ("no" is not false).
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, validate_default=True)
 
 
 class Dimension(Strict):
@@ -99,7 +110,8 @@ class State(Strict):
     salience: dict[str, NonNegative] | None = Field(
         None, description="Weight of each dimension (non-negative, not all zero); normalised to sum 1. "
         "Default: equal weights.")
-    capability: Positive = Field(description="Weight in the talks (> 0); only ratios between states matter.")
+    capability: Annotated[Positive, AfterValidator(_usable_capability)] = Field(
+        description="Weight in the talks (> 0); only ratios between states matter.")
     flexibility: Unit = Field(0.5, description="How readily the state concedes, in [0, 1].")
     reservation: SignedUnit = Field(
         0.0, description="Utility of no treaty, in [-1, 1]; the state supports a text only if joining beats it.")

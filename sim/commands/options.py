@@ -28,14 +28,21 @@ port = whole_number(1, 65535, meaning="is not a port number (1-65535)")
 rounds = whole_number(1, 100_000, meaning="is not a number of rounds between 1 and 100000")
 
 
-def load(path: str, overrides: list[str] | None = None):
-    """Load and validate a scenario with --set overrides; a bad one becomes a one-line UserError (exit 3)."""
-    from ..loader import ScenarioError, load_scenario
+def load(path: str, overrides: list[str] | None = None, max_rounds: int | None = None):
+    """Load and validate a scenario with --set overrides; a bad one becomes a one-line UserError (exit 3).
+
+    Warnings (an event after the last round) are printed to stderr, one line each."""
+    import sys
+
+    from ..loader import ScenarioError, load_checked
 
     try:
-        return load_scenario(path, overrides or [])
+        scenario, warnings = load_checked(path, overrides or [], max_rounds=max_rounds)
     except ScenarioError as exc:
         raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
+    for warning in warnings:
+        print(f"warning: {warning.text()}", file=sys.stderr)
+    return scenario
 
 
 def output_folder(path: str, option: str = "--out"):

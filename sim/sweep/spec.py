@@ -24,22 +24,24 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-import yaml
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag,
                       ValidationError, model_validator)
 
 from ..schema import finite as _finite
-from ..loader import (RawScenario, ScenarioError, apply_override, load_raw, parse_assignment, parse_yaml,
-                      validate_raw)
+from ..loader import (RawScenario, ScenarioError, apply_override, dump_yaml, load_raw, parse_assignment, parse_yaml,
+                      pydantic_message, validate_raw)
 from ..schema import Scenario
 
 __all__ = ["Parameter", "SweepSpec", "load_spec", "quick_spec", "parse_vary", "DESIGN_KINDS"]
 
 DESIGN_KINDS = ("grid", "lhs", "sobol", "morris")
+MAX_ROUNDS = 100_000  # as protocol.max_rounds and --rounds
 SECTIONS = ("uncertainties", "levers")
 
 
@@ -78,6 +80,8 @@ class RangeSpec(_Strict):
         if not self.low < self.high:
             raise ValueError(f"empty range: low {self.low} is not below high {self.high} "
                              f"(to fix a value, use set: or values: [{self.low}])")
+        if not math.isfinite(float(self.high) - float(self.low)):
+            raise ValueError(f"range too wide: high - low ({self.high} - {self.low}) is not a finite number")
         return self
 
 
@@ -159,7 +163,8 @@ class SweepSpec(_Strict):
     common_random_numbers: bool = Field(
         False, description="true: replicate r of every design point gets the same seed, so that points differ only "
         "by their parameters (common random numbers); false: every run gets a seed of its own.")
-    max_rounds: Count | None = Field(None, description="Rounds before a time-out (default: the scenario's).")
+    max_rounds: Annotated[Count, Field(le=MAX_ROUNDS)] | None = Field(
+        None, description="Rounds before a time-out (default: the scenario's).")
     keep: KeepSpec = Field(default_factory=KeepSpec)
     runs_per_task: Count | None = Field(None, description="Runs sent to a worker at once (default: automatic).")
 
@@ -221,7 +226,9 @@ class Parameter:
             return [float(self.low)]
         # Rounded to 12 significant digits so that 0.15..0.45 in 3 steps gives 0.3, not 0.30000000000000004;
         # both ends stay exact.
-        return [float(f"{self.low + (self.high - self.low) * i / (steps - 1):.12g}") for i in range(steps)]
+        # low * (1 - t) + high * t rather than low + (high - low) * t: no intermediate can overflow.
+        return [float(f"{self.low * (1 - i / (steps - 1)) + self.high * (i / (steps - 1)):.12g}")
+                for i in range(steps)]
 
     def encode(self, value: Any) -> Any:
         """The value as stored in a table column."""
@@ -311,20 +318,18 @@ def _from_pydantic(raw: RawScenario, exc: ValidationError) -> ScenarioError:
                 names = _names(model) if model else []
             close = difflib.get_close_matches(str(path[-1]), names, n=1)
             message = "unknown key" + (f" (did you mean {close[0]!r}?)" if close else "")
-        elif kind == "missing":
-            message = "is required but missing"
-        elif kind in ("value_error", "assertion_error"):
-            message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        elif kind == "string_pattern_mismatch" and path == ("name",):
+            message = (f"{current!r} is not allowed: a sweep name is letters, digits, _, . or -, starting with a "
+                       f"letter or digit")
         else:
-            message = f"{message[0].lower()}{message[1:]} (got {current!r})"
+            message = pydantic_message(error, current, path)
         source, line = raw.origin(path)
         # On one line, a misspelt key explains the missing one it was meant to be: report it first.
         rank = 0 if kind == "extra_forbidden" else 1
         problems.append((line, rank, len(path), ScenarioError(source, line, _field_text(path), message)))
     problems.sort(key=lambda item: item[:3])
     first = problems[0][3]
-    if len(problems) > 1:
-        first.message += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
+    first.problems = [item[3] for item in problems]  # in the order above: misspelt keys first on a line
     return first
 
 
@@ -334,7 +339,7 @@ def _value_at(document: Any, dotted: str) -> tuple[bool, Any]:
     for part in dotted.split("."):
         if isinstance(current, list):
             index = None
-            if part.lstrip("-").isdigit() and -len(current) <= int(part) < len(current):
+            if re.fullmatch(r"[-+]?[0-9]+", part) and -len(current) <= int(part) < len(current):
                 index = int(part)
             else:
                 for i, item in enumerate(current):
@@ -491,6 +496,12 @@ def parse_vary(text: str, flag: str = "--vary") -> tuple[str, dict | list]:
         value, _ = parse_yaml(item, f"{flag} {dotted}")
         return value
 
+    if rest.startswith("["):  # a YAML list of values, which may hold mappings: PATH=[{a: 1}, {a: 2}]
+        values = scalar(rest)
+        if not isinstance(values, list) or not values:
+            raise ScenarioError(flag, 0, dotted, f"{rest!r}: expected a YAML list of values such as [a, b] or "
+                                                 f"[{{enforcement: 0.5}}, {{enforcement: 0.8}}]")
+        return dotted, values
     if ":" in rest and "," not in rest:
         parts = rest.split(":")
         if len(parts) not in (2, 3):
@@ -555,5 +566,5 @@ def quick_spec(scenario: str | Path, vary: list[str], levers: list[str] = (), *,
             if design == "grid" and isinstance(given, dict) and "steps" not in given:
                 raise ScenarioError("--vary", 0, dotted, "a grid needs the number of values: PATH=LO:HI:N")
     text = ("# made from the command line\n"
-            + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100))
+            + dump_yaml(document))
     return _plan(raw, text, Path("."))

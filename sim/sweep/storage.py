@@ -38,9 +38,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
-import yaml
 
-from ..loader import RawScenario, parse_yaml, scenario_hash
+from ..loader import RawScenario, dump_yaml, parse_yaml, scenario_hash
 from ..results import environment, file_digests, new_folder, slug, write_json
 from .spec import Parameter, SweepPlan
 from .tasks import Run, RunContext, TaskResult, runs_schema
@@ -109,7 +108,7 @@ class SweepFolder:
             folder = building.path
             (folder / "spec.yaml").write_text(_spec_for_folder(plan.text), encoding="utf-8")
             (folder / "scenario.yaml").write_text(
-                yaml.safe_dump(plan.base.data, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
+                dump_yaml(plan.base.data), encoding="utf-8")
             design.to_parquet(folder / "design.parquet", index=False, engine="pyarrow")
             design.to_csv(folder / "design.csv", index=False)
             (folder / "runs").mkdir()
