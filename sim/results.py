@@ -120,9 +120,11 @@ def write_table(folder: Path, name: str, table: pd.DataFrame, csv: bool = True) 
 
 
 def file_digests(folder: Path) -> dict[str, dict]:
+    """Size and SHA-256 of every file but the manifest; hidden files (a lock, a temporary file) are not results."""
     out = {}
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.name != "manifest.json":
+        hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
+        if path.is_file() and path.name != "manifest.json" and not hidden:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             out[str(path.relative_to(folder))] = {"bytes": path.stat().st_size, "sha256": digest}
     return out

@@ -125,10 +125,20 @@ def cmd_sweep(args) -> int:
             folder = SweepFolder(args.resume)
         except SweepFolderError as exc:
             raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
+        if not folder.finished:
+            try:  # before the executor starts: an edited or damaged folder is refused at once
+                folder.check_scenario()
+                folder.design()
+                folder.done()
+            except SweepFolderError as exc:
+                raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
         if folder.finished:
             say(f"{folder.id}: already finished; nothing to do")
             print(folder.path)
-            manifest = _read_manifest(folder)
+            try:
+                manifest = folder.read_manifest()
+            except SweepFolderError as exc:
+                raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
             return ExitCode.RUNS_FAILED if manifest.get("failed") else ExitCode.OK
     else:
         plan = _plan(args)
@@ -173,6 +183,10 @@ def cmd_sweep(args) -> int:
             signal.signal(signal.SIGTERM, previous)
 
     manifest = report.manifest
+    if report.already_finished:
+        say(f"{folder.id}: already finished (by another process); nothing to do")
+        print(folder.path)
+        return ExitCode.RUNS_FAILED if manifest.get("failed") else ExitCode.OK
     if not args.quiet:
         outcomes = ", ".join(f"{name} {count}" for name, count in manifest["outcomes"].items()) or "none"
         print(f"Sweep {folder.id}: {report.total} runs ({report.ran} this time, {report.rate:.1f} runs/s); "
@@ -190,11 +204,6 @@ def _main_thread() -> bool:
 
     return threading.current_thread() is threading.main_thread()
 
-
-def _read_manifest(folder) -> dict:
-    import json
-
-    return json.loads((folder.path / "manifest.json").read_text(encoding="utf-8"))
 
 
 SWEEP = SimpleNamespace(add_parser=add_sweep)

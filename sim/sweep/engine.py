@@ -31,6 +31,7 @@ class SweepReport:
     elapsed: float = 0.0
     manifest: dict = field(default_factory=dict)
     removed: list = field(default_factory=list)
+    already_finished: bool = False  # another process finished the sweep before this one got the lock
 
     @property
     def rate(self) -> float:
@@ -59,6 +60,15 @@ def execute(folder: SweepFolder, executor: Executor, *, runs_per_task: int | Non
     """Run every run the folder does not hold yet; then write the sorted table and the manifest."""
     folder.lock()
     try:
+        # Checked again under the lock: a second `--resume` that looked before the first finished must not
+        # finish the sweep a second time (rewriting its manifest and tables).
+        if folder.finished:
+            manifest = folder.read_manifest()
+            return SweepReport(folder=folder, total=folder.total, done_before=folder.total,
+                               failed=int(manifest.get("failed") or 0), finished=True, manifest=manifest,
+                               already_finished=True)
+        folder.check_scenario()
+        folder.design()
         removed = folder.clean_partial()
         done = folder.done()
         pending = int((~done).sum())

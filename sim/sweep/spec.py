@@ -42,6 +42,10 @@ __all__ = ["Parameter", "SweepSpec", "load_spec", "quick_spec", "parse_vary", "D
 
 DESIGN_KINDS = ("grid", "lhs", "sobol", "morris")
 MAX_ROUNDS = 100_000  # as protocol.max_rounds and --rounds
+# What one sweep folder may hold, checked before any folder is made: the design table and the done-mask are held in
+# memory, and runs.parquet is written in one piece at the end. Larger studies are split into several sweeps.
+MAX_POINTS = 1_000_000
+MAX_RUNS = 10_000_000
 SECTIONS = ("uncertainties", "levers")
 
 
@@ -72,7 +76,8 @@ class RangeSpec(_Strict):
 
     low: Number
     high: Number
-    steps: Count | None = Field(None, description="Values in a grid design (both ends included).")
+    steps: Annotated[Count, Field(le=MAX_POINTS)] | None = Field(
+        None, description="Values in a grid design (both ends included).")
     integer: bool | None = Field(None, description="Whole numbers only (default: when the field holds one).")
 
     @model_validator(mode="after")
@@ -134,10 +139,11 @@ class DesignSpec(_Strict):
     kind: Literal["grid", "lhs", "sobol", "morris"] = Field(
         "grid", description="grid: every combination; lhs: Latin hypercube; sobol: Saltelli/Sobol' sequence for "
         "Sobol indices; morris: Morris trajectories for elementary effects.")
-    samples: Count | None = Field(
+    samples: Annotated[Count, Field(le=MAX_POINTS)] | None = Field(
         None, description="lhs: design points; sobol: base sample N (a power of 2; points = N(D+2), or N(2D+2) "
         "with second_order); morris: trajectories (points = N(D+1)).")
-    steps: Count | None = Field(None, description="grid: values for every range that gives no steps of its own.")
+    steps: Annotated[Count, Field(le=MAX_POINTS)] | None = Field(
+        None, description="grid: values for every range that gives no steps of its own.")
     levels: Annotated[int, Field(strict=True, ge=2)] = Field(4, description="morris: grid levels per parameter.")
     second_order: bool = Field(False, description="sobol: also sample for second-order indices.")
 
@@ -158,7 +164,7 @@ class SweepSpec(_Strict):
         default_factory=dict)
     levers: dict[str, Annotated[ParameterSpec, BeforeValidator(_not_a_parameter)]] = Field(default_factory=dict)
     design: DesignSpec = Field(default_factory=DesignSpec)
-    replicates: Annotated[int, Field(strict=True), AfterValidator(_at_least_one)] = 1
+    replicates: Annotated[int, Field(strict=True, le=MAX_RUNS), AfterValidator(_at_least_one)] = 1
     seed: Annotated[int, Field(strict=True, ge=0)] = 0
     common_random_numbers: bool = Field(
         False, description="true: replicate r of every design point gets the same seed, so that points differ only "
@@ -477,8 +483,31 @@ def _plan(raw: RawScenario, text: str, folder: Path) -> SweepPlan:
             lower = 1 << (design.samples.bit_length() - 1)
             raise _error(raw, ("design", "samples"), f"{design.samples} is not a power of 2, which Sobol' "
                                                      f"sequences need (e.g. {lower} or {lower * 2})")
+    points = design_points(spec, parameters)
+    if points > MAX_POINTS:
+        raise _error(raw, ("design",) if design.kind != "grid" else (), f"the design has {points:,} points, more "
+                     f"than the {MAX_POINTS:,} one sweep may hold: use fewer values or samples, or split the sweep")
+    if points * spec.replicates > MAX_RUNS:
+        raise _error(raw, ("replicates",), f"{points:,} points x {spec.replicates:,} replicates = "
+                     f"{points * spec.replicates:,} runs, more than the {MAX_RUNS:,} one sweep may hold: split it "
+                     f"into several sweeps (with other seeds)")
     return SweepPlan(spec=spec, source=raw.source, text=text, base=base, scenario=scenario,
                      scenario_source=scenario_source, parameters=parameters)
+
+
+def design_points(spec: SweepSpec, parameters: list[Parameter]) -> int:
+    """The number of design points the spec makes, counted without making them."""
+    design, n = spec.design, len(parameters)
+    if design.kind == "grid":
+        points = 1
+        for p in parameters:
+            points *= len(p.values) if p.kind == "values" else (p.steps or design.steps or 1)
+        return points
+    if design.kind == "lhs":
+        return design.samples
+    if design.kind == "sobol":
+        return design.samples * ((2 * n + 2) if design.second_order else (n + 2))
+    return design.samples * (n + 1)
 
 
 # ------------------------------------------------------------------------------------------------ quick form --
