@@ -178,6 +178,18 @@ def cmd_sweep(args) -> int:
                         f"python run.py sweep --resume {folder.path}", ExitCode.RUNS_FAILED) from exc
     except SweepFolderError as exc:
         raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
+    except OSError as exc:
+        from ..cli import write_failure
+
+        failure = write_failure(exc)
+        if failure is None or folder is None:
+            raise
+        try:
+            done = f"{int(folder.done().sum())} of {folder.total} runs stored"
+        except (OSError, SweepFolderError):
+            done = "the runs stored so far are kept"
+        raise UserError(f"{failure}; {done}; once it can be written, resume with: "
+                        f"python run.py sweep --resume {folder.path}", ExitCode.CANNOT_WRITE) from exc
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -94,12 +94,21 @@ def execute(folder: SweepFolder, executor: Executor, *, runs_per_task: int | Non
             status = f"stopped: {type(exc).__name__}: {exc}"
             raise
         finally:
-            # Whatever has come back is whole: store it even when stopping on Ctrl-C or a worker failure.
-            writer.flush()
-            bar.close()
-            report.elapsed = time.monotonic() - start
-            folder.log_event({"event": "end", "status": status, "ran": report.ran,
-                                "elapsed_s": round(report.elapsed, 3)})
+            # Whatever has come back is whole: store it even when stopping on Ctrl-C or a worker failure. A flush
+            # that fails (a full disk) still leaves the "end" event in the history, if that can be written.
+            try:
+                writer.flush()
+            except OSError as exc:
+                status = f"stopped: {type(exc).__name__}: {exc}"
+                raise
+            finally:
+                bar.close()
+                report.elapsed = time.monotonic() - start
+                try:
+                    folder.log_event({"event": "end", "status": status, "ran": report.ran,
+                                      "elapsed_s": round(report.elapsed, 3)})
+                except OSError:
+                    pass  # the disk is full or read-only: the error that brought us here is reported
         report.manifest = folder.finish()
         report.failed = int(report.manifest["failed"])
         report.finished = True
