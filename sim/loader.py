@@ -440,11 +440,32 @@ def _field_names(types_here: list[Any]) -> list[str]:
     return names
 
 
+_ID_INDEX: dict[int, tuple[list, dict]] = {}  # id(list) -> (the list, {entry id: index}); see _list_index
+
+
 def _list_index(items: list, key: str) -> int | None:
     if _DECIMAL.fullmatch(key):  # ASCII digits only: '²'.isdigit() is true but int('²') fails
         index = int(key)
         return index if -len(items) <= index < len(items) else None
-    for field in ("id", "name"):  # an id match wins over a display name that happens to be equal
+    # Entries named by id are looked up in an index of the list, so that 2,000 overrides of a 2,000-state scenario
+    # do not scan the states 2,000 times. A hit is checked against the entry (an override may have changed it);
+    # anything else falls back to the scan below, which also finds display names.
+    cached = _ID_INDEX.get(id(items))
+    if cached is not None and cached[0] is items:
+        index = cached[1].get(key)
+        if index is not None and index < len(items) and isinstance(items[index], dict) \
+                and items[index].get("id") == key:
+            return index
+    if len(_ID_INDEX) > 64:  # only the lists of the documents being loaded matter
+        _ID_INDEX.clear()
+    ids: dict = {}
+    for index, item in enumerate(items):
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            ids.setdefault(item["id"], index)
+    _ID_INDEX[id(items)] = (items, ids)
+    if key in ids:
+        return ids[key]
+    for field in ("name",):  # an id match wins over a display name that happens to be equal
         for index, item in enumerate(items):
             if isinstance(item, dict) and item.get(field) == key:
                 return index
@@ -680,8 +701,8 @@ def _bounds_text(bounds) -> str:
     return f"at least {bounds.min}" if bounds.min is not None else f"at most {bounds.max}"
 
 
-# Capabilities enter sums and products of the model; only their ratios matter, but a magnitude or a spread beyond
-# these makes the arithmetic overflow, underflow or lose every digit of the smaller states (see docs/scenario-format.md).
+# Capabilities enter sums and products of the model; only their ratios matter, but a magnitude (schema.py) or a
+# spread beyond these makes the arithmetic overflow, underflow or lose the smaller states (docs/scenario-format.md).
 MAX_CAPABILITY_RATIO = 1e9
 
 

@@ -72,10 +72,12 @@ def _usable_capability(value: float) -> float:
 # Strict: a number is a YAML int or float, never a boolean (true is not 1) nor text ("0.5"); ints are taken where
 # floats are meant.
 Number = Annotated[float, Field(strict=True), AfterValidator(finite)]
-Unit = Annotated[Number, AfterValidator(_unit)]
-SignedUnit = Annotated[Number, AfterValidator(_signed_unit)]
-NonNegative = Annotated[Number, AfterValidator(_non_negative)]
-Positive = Annotated[Number, AfterValidator(_positive)]
+# Each bound is enforced by its validator (for the message) and stated for the JSON Schema (for editors), so that
+# the schema refuses what validate refuses.
+Unit = Annotated[Number, AfterValidator(_unit), Field(json_schema_extra={"minimum": 0, "maximum": 1})]
+SignedUnit = Annotated[Number, AfterValidator(_signed_unit), Field(json_schema_extra={"minimum": -1, "maximum": 1})]
+NonNegative = Annotated[Number, AfterValidator(_non_negative), Field(json_schema_extra={"minimum": 0})]
+Positive = Annotated[Number, AfterValidator(_positive), Field(json_schema_extra={"exclusiveMinimum": 0})]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 StateId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=32)]
 
@@ -110,7 +112,8 @@ class State(Strict):
     salience: dict[str, NonNegative] | None = Field(
         None, description="Weight of each dimension (non-negative, not all zero); normalised to sum 1. "
         "Default: equal weights.")
-    capability: Annotated[Positive, AfterValidator(_usable_capability)] = Field(
+    capability: Annotated[Positive, AfterValidator(_usable_capability), Field(json_schema_extra={
+            "minimum": CAPABILITY_RANGE[0], "maximum": CAPABILITY_RANGE[1]})] = Field(
         description="Weight in the talks (> 0); only ratios between states matter.")
     flexibility: Unit = Field(0.5, description="How readily the state concedes, in [0, 1].")
     reservation: SignedUnit = Field(
@@ -163,7 +166,7 @@ class Tier(Strict):
 class Treaty(Strict):
     core: Core = Field(default_factory=Core)
     tiers: list[Tier] = Field(default_factory=list, description="Optional provisions states opt into.")
-    participation_benefit: Annotated[Number, AfterValidator(_non_negative)] = Field(
+    participation_benefit: NonNegative = Field(
         0.2, description="Utility of joining a text that every engaged state joins; scales with the joining "
         "states' capability share.")
     implementation_cost: NonNegative = Field(
@@ -203,7 +206,7 @@ class Protocol(Strict):
     stalemate_window: Annotated[int, Field(ge=1)] = Field(
         10, description="Rounds without adoption in which no position moves more than stalemate_epsilon.")
     stalemate_epsilon: Positive = Field(1e-3, description="Movement below which a position counts as still.")
-    concession_rate: Annotated[Unit, AfterValidator(_at_most_half)] = Field(
+    concession_rate: Annotated[Unit, AfterValidator(_at_most_half), Field(json_schema_extra={"maximum": 0.5})] = Field(
         0.3, description="Step size: the share of its net pull a state moves in one round, in [0, 0.5] (with noise, "
         "each round's step is capped at 0.5 so that no state overshoots).")
     domestic_anchor: Unit = Field(
