@@ -323,20 +323,25 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[PathKey, Origin]]:
         raise ScenarioError(source, 0, "", "the document is nested too deeply") from None
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path, kind: str = "scenario file") -> str:
+    """The text of an input file, or a ScenarioError saying why it cannot be read (missing, a folder, too large,
+    not UTF-8, a symlink loop, not allowed)."""
     try:
         if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
-            raise ScenarioError(str(path), 0, "", f"is larger than {MAX_FILE_BYTES // 2**20} MB, the most a scenario "
-                                                  f"file may be")
+            raise ScenarioError(str(path), 0, "", f"is larger than {MAX_FILE_BYTES // 2**20} MB, the most a {kind} "
+                                                  f"may be")
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError(str(path), 0, "", "no such file") from None
     except IsADirectoryError:
-        raise ScenarioError(str(path), 0, "", "is a folder, not a scenario file") from None
+        raise ScenarioError(str(path), 0, "", f"is a folder, not a {kind}") from None
     except UnicodeDecodeError as exc:
         raise ScenarioError(str(path), 0, "", f"not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise ScenarioError(str(path), 0, "", exc.strerror or str(exc)) from None
+
+
+_read_text = read_text
 
 
 def load_raw(path: str | Path, _seen: tuple = ()) -> RawScenario:

@@ -35,7 +35,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Di
 
 from ..schema import finite as _finite
 from ..loader import (RawScenario, ScenarioError, apply_override, dump_yaml, load_raw, parse_assignment, parse_yaml,
-                      pydantic_message, validate_raw)
+                      pydantic_message, read_text, validate_raw)
 from ..schema import Scenario
 
 __all__ = ["Parameter", "SweepSpec", "load_spec", "quick_spec", "parse_vary", "DESIGN_KINDS"]
@@ -378,14 +378,7 @@ def read_spec(path: str | Path) -> tuple[str, dict, dict]:
     """Read a spec file: its text, its data and where each value came from."""
     path = Path(path)
     source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(source, 0, "", "no such file") from None
-    except IsADirectoryError:
-        raise ScenarioError(source, 0, "", "is a folder, not a sweep spec") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(source, 0, "", f"not UTF-8 text ({exc.reason})") from None
+    text = read_text(path, "sweep spec")
     data, origins = parse_yaml(text, source)
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
