@@ -78,6 +78,8 @@ Unit = Annotated[Number, AfterValidator(_unit), Field(json_schema_extra={"minimu
 SignedUnit = Annotated[Number, AfterValidator(_signed_unit), Field(json_schema_extra={"minimum": -1, "maximum": 1})]
 NonNegative = Annotated[Number, AfterValidator(_non_negative), Field(json_schema_extra={"minimum": 0})]
 Positive = Annotated[Number, AfterValidator(_positive), Field(json_schema_extra={"exclusiveMinimum": 0})]
+Capability = Annotated[Positive, AfterValidator(_usable_capability),
+                       Field(json_schema_extra={"minimum": CAPABILITY_RANGE[0], "maximum": CAPABILITY_RANGE[1]})]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 StateId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=32)]
 
@@ -112,9 +114,7 @@ class State(Strict):
     salience: dict[str, NonNegative] | None = Field(
         None, description="Weight of each dimension (non-negative, not all zero); normalised to sum 1. "
         "Default: equal weights.")
-    capability: Annotated[Positive, AfterValidator(_usable_capability), Field(json_schema_extra={
-            "minimum": CAPABILITY_RANGE[0], "maximum": CAPABILITY_RANGE[1]})] = Field(
-        description="Weight in the talks (> 0); only ratios between states matter.")
+    capability: Capability = Field(description="Weight in the talks (> 0); only ratios between states matter.")
     flexibility: Unit = Field(0.5, description="How readily the state concedes, in [0, 1].")
     reservation: SignedUnit = Field(
         0.0, description="Utility of no treaty, in [-1, 1]; the state supports a text only if joining beats it.")
