@@ -106,12 +106,12 @@ def mounted(tmp_path):
         subprocess.run(["umount", "-l", str(target)], capture_output=True)
 
 
-@pytest.mark.parametrize("command", ["run", "sweep", "compare", "import"])
+@pytest.mark.parametrize("command", ["run", "sweep", "compare", "import", "schema"])
 @pytest.mark.parametrize("disk", ["size=256k", "ro,size=16m"])
 def test_every_writing_command_refuses_a_full_or_read_only_disk_before_the_work(mounted, tmp_path, capsys,
                                                                                  command, disk):
-    """On a disk with almost no space, or a read-only one, run, sweep, compare and import stop with exit 5 and one
-    line saying what to do; the folder is checked before any run, and nothing is left on it."""
+    """On a disk with almost no space, or a read-only one, run, sweep, compare, import and schema stop with exit 5
+    and one line saying what to do; the folder is checked before any run, and nothing is left on it."""
     target = mounted(disk)
     if command == "run":
         argv = ["run", str(CLASSROOM), "--out", str(target), "--no-figures"]
@@ -119,12 +119,14 @@ def test_every_writing_command_refuses_a_full_or_read_only_disk_before_the_work(
         argv = ["sweep", str(write_spec(tmp_path, SWEEP)), "--out", str(target), "--executor", "serial"]
     elif command == "compare":
         argv = ["compare", str(CLASSROOM), str(CLASSROOM), "--replicates", "2", "--out", str(target)]
-    else:
+    elif command == "import":
         argv = ["import", "ktab", str(KTAB), "--out", str(target / "imported.yaml")]
+    else:
+        argv = ["schema", "--out", str(target / "schema.json")]
     code = main(argv)
     err = capsys.readouterr().err
-    if command == "import" and disk.startswith("size"):
-        assert code == ExitCode.OK  # a 4 kB scenario fits: a small disk is no reason to refuse
+    if command in ("import", "schema") and disk.startswith("size"):
+        assert code == ExitCode.OK  # a file of a few kB fits: a small disk is no reason to refuse
         return
     assert code == ExitCode.CANNOT_WRITE, err
     line = _one_line(err)
