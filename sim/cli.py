@@ -7,11 +7,17 @@ commands, which live in sim.commands.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import signal
 import sys
+import threading
+import traceback
 from collections.abc import Sequence
 
+from . import __version__
 from .commands import COMMANDS, ExitCode, UserError
+from .messages import printable
 
 __all__ = ["main", "build_parser", "ExitCode"]
 
@@ -20,31 +26,102 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="treatysim",
         description="Agent-based simulator of international cyber-treaty negotiations.",
-        epilog="Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid input, 4 some runs failed, 130 interrupted.",
+        epilog="Exit codes: " + ", ".join(f"{int(code)} {code.name.lower().replace('_', ' ')}" for code in ExitCode)
+        + " (docs/cli.md).",
     )
-    parser.add_argument("--traceback", action="store_true", help="show the full traceback of an error")
+    parser.add_argument("--traceback", action="store_true",
+                        help="show the full traceback of an error (the exit code stays the same)")
+    parser.add_argument("--version", action="version", version=f"treatysim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         command.add_parser(sub)
     return parser
 
 
+def _chosen_parser(parser: argparse.ArgumentParser, args) -> argparse.ArgumentParser:
+    """The (sub)command parser that the arguments reached: `run`, or `ktab` under `import`."""
+    current = parser
+    while True:
+        actions = [a for a in current._actions if isinstance(a, argparse._SubParsersAction)]
+        if not actions or getattr(args, actions[0].dest, None) not in actions[0].choices:
+            return current
+        current = actions[0].choices[getattr(args, actions[0].dest)]
+
+
+def _tolerant_streams() -> None:
+    """A terminal that cannot show a character (PYTHONIOENCODING=ascii, a Latin-1 console) gets it escaped
+    (\\xe9), rather than a crash after the work is done."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure") and stream.errors == "strict":
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a stream that cannot be reconfigured: leave it
+                pass
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, handled like Ctrl-C: temporary folders are removed, a sweep stores what has finished."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _terminate(signum, frame):
+    raise Terminated(signum)
+
+
+_WRITE_HINTS = {
+    errno.ENOSPC: "the disk is full: free some space, or write elsewhere with --out",
+    errno.EDQUOT: "the disk quota is used up: free some space, or write elsewhere with --out",
+    errno.EROFS: "the file system is read-only: write elsewhere with --out",
+    errno.EACCES: "not allowed to write there: write elsewhere with --out",
+    errno.EPERM: "not allowed to write there: write elsewhere with --out",
+    errno.ENAMETOOLONG: "a file name is too long for the file system: use a shorter --out path",
+    errno.EFBIG: "a file is too large for the file system: write elsewhere with --out",
+}
+_WRITE_WORDS = {"No space left": errno.ENOSPC, "Read-only file system": errno.EROFS, "Permission denied": errno.EACCES,
+                "File name too long": errno.ENAMETOOLONG, "Disk quota exceeded": errno.EDQUOT}
+
+
+def write_failure(exc: BaseException) -> str | None:
+    """'cannot write FILE: REASON; WHAT TO DO' for an OSError of the environment (a full or read-only disk), else
+    None. pyarrow's errors carry no errno, only the system's words."""
+    if not isinstance(exc, OSError):
+        return None
+    code = exc.errno if exc.errno in _WRITE_HINTS else next(
+        (c for words, c in _WRITE_WORDS.items() if words in str(exc)), None)
+    if code is None:
+        return None
+    where = f" {exc.filename}" if exc.filename else ""
+    return f"cannot write{where}: {os.strerror(code)}; {_WRITE_HINTS[code]}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _tolerant_streams()
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        # Known arguments first, so that an unknown option is reported with the usage of the command it was given
+        # to, not the top-level usage.
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            _chosen_parser(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # argparse exits 2 on bad usage and 0 on --help
         return int(exc.code or 0)
     args.argv = list(sys.argv[1:] if argv is None else argv)
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            previous[signum] = signal.signal(signum, _terminate)
     try:
         return int(args.handler(args))
     except UserError as exc:
         if args.traceback:
-            raise
-        print(f"error: {exc}", file=sys.stderr)
+            traceback.print_exc()
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return int(exc.code)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"interrupted ({exc.args[0]})" if isinstance(exc, Terminated) else "interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -52,10 +129,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(ExitCode.OK)
     except Exception as exc:  # anything else is a bug: one line, the traceback on request
         if args.traceback:
-            raise
-        print(f"internal error: {type(exc).__name__}: {exc} (run again with --traceback for details)",
+            traceback.print_exc()
+        failure = write_failure(exc)
+        if failure is not None:  # the environment, not a bug: a full or read-only disk
+            print(f"error: {printable(failure)}", file=sys.stderr)
+            return int(ExitCode.CANNOT_WRITE)
+        print(f"internal error: {type(exc).__name__}: {printable(exc)} (run again with --traceback for details)",
               file=sys.stderr)
         return int(ExitCode.FAILURE)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -46,6 +46,7 @@ _RANGES = {
     "_signed_unit": "-1 to 1",
     "_positive": "> 0",
     "_non_negative": ">= 0",
+    "_usable_capability": f"{schema.CAPABILITY_RANGE[0]:g} to {schema.CAPABILITY_RANGE[1]:g}",
 }
 
 

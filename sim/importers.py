@@ -30,9 +30,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 
-from .loader import ScenarioError, scenario_from_dict
+from .loader import ScenarioError, dump_yaml, scenario_from_dict
 from .schema import Scenario
 
 __all__ = [
@@ -341,7 +340,7 @@ def scenario_yaml(table: ActorTable, weight_by_salience: bool = False) -> tuple[
         "# Dimension names are reduced to lower case letters, digits and underscores; labels keep the originals.",
         "# Everything else (flexibility, reservation, ratification, rules, protocol) takes the schema's defaults.",
     ]
-    body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)
+    body = dump_yaml(document, width=120)
     return "\n".join(header) + "\n" + body, scenario
 
 

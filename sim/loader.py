@@ -15,6 +15,7 @@ import copy
 import difflib
 import hashlib
 import json
+import re
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -24,6 +25,7 @@ from typing import Any, Union
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .messages import describe, printable, shown
 from .schema import CHAIR_MODES, Scenario
 
 __all__ = [
@@ -31,6 +33,9 @@ __all__ = [
     "RawScenario",
     "load_scenario",
     "load_raw",
+    "load_checked",
+    "dump_yaml",
+    "scenario_warnings",
     "parse_assignment",
     "scenario_from_dict",
     "scenario_hash",
@@ -42,6 +47,12 @@ PathKey = tuple  # a path into the raw document: ("states", 3, "ideal", "data_so
 Origin = tuple[str, int]  # (source, line); line 0 when unknown
 
 MAX_DEPTH = 64
+# Bounds on what one document may expand to. Aliases let a few hundred bytes stand for billions of values ("billion
+# laughs"), so the expanded size is counted on the composed node graph, in time linear in the text, before anything
+# is built. The shipped 193-state scenario has about 6,000 values; a 2,000-state one about 60,000.
+MAX_VALUES = 1_000_000  # values (mappings, lists and scalars) once every alias is expanded
+MAX_ALIAS_VALUES = 50_000  # of which reached through aliases
+MAX_FILE_BYTES = 32 * 1024 * 1024
 _SAFE_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -54,19 +65,94 @@ _SAFE_TAGS = {
 _SCALAR_BUILDER = yaml.constructor.SafeConstructor()
 
 
+class _CoreLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """Plain scalars resolved by the YAML 1.2 core schema, not PyYAML's YAML 1.1 one.
+
+    YAML 1.1 reads `yes`, `no`, `on` and `off` as booleans (so the state id NO becomes false), `0x10`, `2_0` and `1:30`
+    (base 60) as whole numbers and `010` as octal 8. The 1.2 core schema keeps all of these text, which the scenario's
+    strict types then refuse where a number or a boolean is meant, naming what was given.
+    """
+
+
+_CoreLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    ("tag:yaml.org,2002:int", r"^[-+]?[0-9]+$", list("-+0123456789")),
+    ("tag:yaml.org,2002:float",
+     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+     list("-+.0123456789")),
+):
+    _CoreLoader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
+_DECIMAL = re.compile(r"[-+]?[0-9]+")
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes what _CoreLoader reads back unchanged.
+
+    Text that the 1.2 core schema would read as a number (`1e5`) is quoted, and text holding a YAML line break that
+    a plain or single-quoted scalar would fold (U+0085 NEL, U+2028, U+2029) is written double-quoted, where it is
+    escaped.
+    """
+
+
+_Dumper.yaml_implicit_resolvers = {k: list(v) for k, v in yaml.SafeDumper.yaml_implicit_resolvers.items()}
+for _first, _resolvers in _CoreLoader.yaml_implicit_resolvers.items():
+    for _tag, _regexp in _resolvers:
+        _Dumper.yaml_implicit_resolvers.setdefault(_first, [])
+        if (_tag, _regexp) not in _Dumper.yaml_implicit_resolvers[_first]:
+            _Dumper.yaml_implicit_resolvers[_first].append((_tag, _regexp))
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = '"' if any(ch in text for ch in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _represent_text)
+
+
+def dump_yaml(data: Any, width: int = 100) -> str:
+    """YAML text that load_raw and parse_yaml read back as the same data."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=width)
+
+
 class ScenarioError(ValueError):
-    """A scenario (or an override of one) that cannot be used, with where it went wrong."""
+    """A scenario (or an override of one) that cannot be used, with where it went wrong.
+
+    `problems` holds every problem found in the same document, this one first; str() is one line that names the
+    first and counts the others. Echoed text is escaped and shortened (sim.messages), so the line stays one line.
+    """
 
     def __init__(self, source: str, line: int, field: str, message: str):
         self.source = str(source)
         self.line = int(line or 0)
         self.field = field
         self.message = message
-        super().__init__(str(self))
+        self.problems: list[ScenarioError] = [self]
+        super().__init__(self.text())
+
+    def text(self) -> str:
+        """This problem alone, on one line: `FILE:LINE: FIELD: MESSAGE`."""
+        source = printable(self.source, 200)
+        where = source if not self.line else f"{source}:{self.line}"
+        message = printable(self.message, 400)
+        return f"{where}: {printable(self.field, 160)}: {message}" if self.field else f"{where}: {message}"
 
     def __str__(self) -> str:
-        where = self.source if not self.line else f"{self.source}:{self.line}"
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        more = len(self.problems) - 1
+        if more < 1:
+            return self.text()
+        return f"{self.text()} (and {more} more problem{'s' if more > 1 else ''}; `validate` lists them all)"
+
+    @classmethod
+    def collected(cls, problems: list["ScenarioError"]) -> "ScenarioError":
+        """One error standing for several, sorted by line: the first, with all of them in `problems`."""
+        problems = sorted(problems, key=lambda p: (p.source, p.line))
+        first = problems[0]
+        first.problems = problems
+        first.args = (first.text(),)
+        return first
 
 
 def format_path(path: Iterable) -> str:
@@ -106,13 +192,73 @@ class RawScenario:
 # --------------------------------------------------------------------------------------------------------- YAML --
 
 
-def _yaml_error(source: str, exc: yaml.YAMLError) -> ScenarioError:
+def _yaml_error(source: str, exc: yaml.YAMLError, text: str) -> ScenarioError:
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow, e.g. a control character
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else 0
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        return ScenarioError(source, line, "", f"not valid YAML: the character {printable(char)} (U+{ord(char):04X}) "
+                                               f"is not allowed in a YAML file; write it as an escape in a "
+                                               f"double-quoted string")
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = mark.line + 1 if mark is not None else 0
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
     text = f"{context}, {problem}" if context else problem
     return ScenarioError(source, line, "", f"not valid YAML: {text}")
+
+
+def _expanded_size(root: yaml.Node) -> tuple[int, int, yaml.Node | None]:
+    """(values once expanded, distinct nodes, the most expanded aliased node), in time linear in the node graph.
+
+    A node met again is an alias: its size is taken from the memo instead of being walked again. A node still being
+    walked when met again is an alias of itself; it counts 0 here and _build refuses it with its own message.
+    """
+    memo: dict[int, int] = {}
+    biggest: tuple[int, yaml.Node | None] = (0, None)
+    # An explicit stack rather than recursion: a document nested 100,000 levels deep must not overflow it.
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 0, False)]
+    while stack:
+        node, depth, children_done = stack.pop()
+        key = id(node)
+        if not children_done:
+            if key in memo:
+                if memo[key] > biggest[0]:
+                    biggest = (memo[key], node)
+                continue
+            if isinstance(node, yaml.ScalarNode) or depth > MAX_DEPTH:
+                memo[key] = 1
+                continue
+            memo[key] = 0  # being walked
+            stack.append((node, depth, True))
+            children = node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair]
+            stack.extend((child, depth + 1, False) for child in reversed(children))
+            continue
+        children = node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair]
+        # A child met twice under this node counts twice: sizes come from the memo, once each child is done.
+        total = 1 + sum(memo.get(id(child), 0) for child in children)
+        memo[key] = min(total, 10 * MAX_VALUES)  # capped: the exact count of a bomb is of no interest
+    return memo.get(id(root), 1), len(memo), biggest[1]
+
+
+def _check_size(root: yaml.Node, source: str) -> None:
+    total, distinct, biggest = _expanded_size(root)
+    where = biggest.start_mark.line + 1 if biggest is not None else 1
+    if total - distinct > MAX_ALIAS_VALUES:
+        raise ScenarioError(source, where, "", f"YAML aliases here expand the document to more than "
+                                               f"{MAX_ALIAS_VALUES:,} repeated values (at most {MAX_ALIAS_VALUES:,} "
+                                               f"are allowed; write the values out or use fewer aliases)")
+    if total > MAX_VALUES:
+        raise ScenarioError(source, 1, "", f"the document holds more than {MAX_VALUES:,} values, the most a "
+                                           f"scenario or spec may hold")
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    if node.tag == "tag:yaml.org,2002:int":
+        # Only decimal digits (ASCII): int() would also take '2_0' and other scripts' digits.
+        if not _DECIMAL.fullmatch(node.value):
+            raise ValueError(f"{shown(node.value)} is not a whole number")
+        return int(node.value)
+    return _SCALAR_BUILDER.construct_object(node, deep=True)
 
 
 def _build(node: yaml.Node, path: PathKey, origins: dict, source: str, stack: tuple) -> Any:
@@ -127,7 +273,7 @@ def _build(node: yaml.Node, path: PathKey, origins: dict, source: str, stack: tu
                             f"YAML tag {tag} is not allowed (scenario files hold plain data only)")
     if isinstance(node, yaml.ScalarNode):
         try:
-            return _SCALAR_BUILDER.construct_object(node, deep=True)
+            return _scalar(node)
         except (yaml.YAMLError, ValueError) as exc:  # e.g. an int too odd to parse
             raise ScenarioError(source, line, format_path(path), f"bad value: {exc}") from None
     stack = stack + (id(node),)
@@ -146,7 +292,7 @@ def _build(node: yaml.Node, path: PathKey, origins: dict, source: str, stack: tu
         key = _build(key_node, path, {}, source, stack)
         key_line = key_node.start_mark.line + 1
         if not isinstance(key, (str, int, float, bool)) or key is None:
-            raise ScenarioError(source, key_line, format_path(path), f"a key must be a plain name, not {key!r}")
+            raise ScenarioError(source, key_line, format_path(path), f"a key must be a plain name, not {shown(key)}")
         key = str(key) if not isinstance(key, str) else key
         if key in mapping:
             first = origins.get(path + (key,), (source, 0))[1]
@@ -159,44 +305,57 @@ def _build(node: yaml.Node, path: PathKey, origins: dict, source: str, stack: tu
 
 def parse_yaml(text: str, source: str) -> tuple[Any, dict[PathKey, Origin]]:
     """Parse one YAML document into plain data and a map of where each value came from."""
-    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        loader = loader_cls(text)
+        loader = _CoreLoader(text)
         try:
             node = loader.get_single_node()
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
-        raise _yaml_error(source, exc) from None
+        raise _yaml_error(source, exc, text) from None
     origins: dict[PathKey, Origin] = {(): (source, 1)}
     if node is None:
         return None, origins
+    _check_size(node, source)
     try:
         return _build(node, (), origins, source, ()), origins
     except RecursionError:
         raise ScenarioError(source, 0, "", "the document is nested too deeply") from None
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path, kind: str = "scenario file") -> str:
+    """The text of an input file, or a ScenarioError saying why it cannot be read (missing, a folder, too large,
+    not UTF-8, a symlink loop, not allowed)."""
     try:
+        if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
+            raise ScenarioError(str(path), 0, "", f"is larger than {MAX_FILE_BYTES // 2**20} MB, the most a {kind} "
+                                                  f"may be")
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError(str(path), 0, "", "no such file") from None
     except IsADirectoryError:
-        raise ScenarioError(str(path), 0, "", "is a folder, not a scenario file") from None
+        raise ScenarioError(str(path), 0, "", f"is a folder, not a {kind}") from None
     except UnicodeDecodeError as exc:
         raise ScenarioError(str(path), 0, "", f"not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise ScenarioError(str(path), 0, "", exc.strerror or str(exc)) from None
 
 
+_read_text = read_text
+
+
 def load_raw(path: str | Path, _seen: tuple = ()) -> RawScenario:
     """Read a scenario file (following `extends`) into a RawScenario, without validating it."""
     path = Path(path)
     source = str(path)
-    if path.resolve() in _seen:
+    text = _read_text(path)  # first: a missing file or a symlink loop is reported as such
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop, on Python before 3.13
+        raise ScenarioError(source, 0, "", f"cannot follow the path ({exc})") from None
+    if resolved in _seen:
         raise ScenarioError(source, 0, "extends", "scenarios extend each other in a circle")
-    data, origins = parse_yaml(_read_text(path), source)
+    data, origins = parse_yaml(text, source)
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
         raise ScenarioError(source, 1, "", f"a scenario must be a YAML mapping, this document is {kind}")
@@ -218,7 +377,7 @@ def load_raw(path: str | Path, _seen: tuple = ()) -> RawScenario:
     base_path = path.parent / base_name
     if not base_path.is_file():
         raise ScenarioError(source, origins[("extends",)][1], "extends", f"no such scenario file: {base_path}")
-    base = load_raw(base_path, _seen + (path.resolve(),))
+    base = load_raw(base_path, _seen + (resolved,))
     # Top-level sections given in the variant replace the base's; metadata is merged key by key.
     for key, value in data.items():
         if key == "metadata" and isinstance(value, dict) and isinstance(base.data.get("metadata"), dict):
@@ -286,11 +445,32 @@ def _field_names(types_here: list[Any]) -> list[str]:
     return names
 
 
+_ID_INDEX: dict[int, tuple[list, dict]] = {}  # id(list) -> (the list, {entry id: index}); see _list_index
+
+
 def _list_index(items: list, key: str) -> int | None:
-    if key.lstrip("-").isdigit():
+    if _DECIMAL.fullmatch(key):  # ASCII digits only: '²'.isdigit() is true but int('²') fails
         index = int(key)
         return index if -len(items) <= index < len(items) else None
-    for field in ("id", "name"):  # an id match wins over a display name that happens to be equal
+    # Entries named by id are looked up in an index of the list, so that 2,000 overrides of a 2,000-state scenario
+    # do not scan the states 2,000 times. A hit is checked against the entry (an override may have changed it);
+    # anything else falls back to the scan below, which also finds display names.
+    cached = _ID_INDEX.get(id(items))
+    if cached is not None and cached[0] is items:
+        index = cached[1].get(key)
+        if index is not None and index < len(items) and isinstance(items[index], dict) \
+                and items[index].get("id") == key:
+            return index
+    if len(_ID_INDEX) > 64:  # only the lists of the documents being loaded matter
+        _ID_INDEX.clear()
+    ids: dict = {}
+    for index, item in enumerate(items):
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            ids.setdefault(item["id"], index)
+    _ID_INDEX[id(items)] = (items, ids)
+    if key in ids:
+        return ids[key]
+    for field in ("name",):  # an id match wins over a display name that happens to be equal
         for index, item in enumerate(items):
             if isinstance(item, dict) and item.get(field) == key:
                 return index
@@ -344,11 +524,27 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _paths_under(value: Any, prefix: PathKey) -> Iterable[PathKey]:
+    """Every path inside a value (itself included), as origins are keyed."""
+    yield prefix
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _paths_under(child, prefix + (key,))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _paths_under(child, prefix + (index,))
+
+
 def apply_override(raw: RawScenario, dotted: str, value: Any, origin: Origin = ("--set", 0)) -> PathKey:
     """Set the field at a dotted path (list entries are named by id, name or index) to a value, in place."""
     container, key, path = _resolve(raw, dotted, origin)
+    old = container[key] if (isinstance(container, dict) and key in container) or isinstance(container, list) else None
+    # The origins of what is replaced are found by walking the old value, not by scanning every origin of the
+    # document: 2,000 overrides of a 2,000-state scenario otherwise take time in proportion to their product.
+    for inner in _paths_under(old, path):
+        raw.origins.pop(inner, None)
     container[key] = copy.deepcopy(value)
-    _move_origins(raw.origins, path, {(): origin}, ())
+    raw.origins[path] = origin
     return path
 
 
@@ -363,20 +559,75 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 
 # ---------------------------------------------------------------------------------------------------- validation --
 
-_MESSAGES = {
-    "missing": "is required but missing",
-    "extra_forbidden": "unknown key",
+_NOUNS = {"dimensions": "dimension", "dimension": "dimension", "coalitions": "coalition", "tiers": "tier"}
+_PATTERNS = {
+    r"^[a-z][a-z0-9_]*$": "{noun} names are lower-case words such as open_net (a letter, then letters, digits or _)",
+    r"^[A-Za-z][A-Za-z0-9_\-]*$": "state ids are a letter, then letters, digits, _ or -, such as USA or KOR",
 }
 
 
-def _pydantic_message(error: dict, raw_value: Any) -> str:
+def _choices(expected: str) -> str:
+    """pydantic's "'a', 'b' or 'c'" as "a, b, c"."""
+    names = re.findall(r"'([^']*)'", expected)
+    return ", ".join(names) if names else expected
+
+
+def pydantic_message(error: dict, value: Any, path: PathKey = ()) -> str:
+    """One pydantic error in plain words, naming what was given (shortened and escaped)."""
     kind = error["type"]
-    message = error["msg"]
+    ctx = error.get("ctx") or {}
     if kind == "value_error":
-        return message.removeprefix("Value error, ")
-    if kind in _MESSAGES:
-        return _MESSAGES[kind]
-    return f"{message[0].lower()}{message[1:]} (got {raw_value!r})"
+        return error["msg"].removeprefix("Value error, ")
+    if kind == "assertion_error":
+        return error["msg"].removeprefix("Assertion failed, ")
+    if kind == "missing":
+        return "is required but missing"
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind in ("float_type", "float_parsing"):
+        hint = " (numbers are written in decimal, such as 0.5 or 12, without quotes)" if isinstance(value, str) else ""
+        return f"expected a number, got {describe(value)}{hint}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"expected a whole number, got {describe(value)}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"expected true or false, got {describe(value)}"
+    if kind == "string_type":
+        return f"expected text, got {describe(value)}"
+    if kind == "string_pattern_mismatch":
+        rule = _PATTERNS.get(ctx.get("pattern", ""))
+        if rule is None:
+            return f"{shown(value)} is not allowed here"
+        words = [p for p in path if isinstance(p, str)]
+        noun = next((_NOUNS[w] for w in reversed(words) if w in _NOUNS), None)
+        text = rule.format(noun=noun) if noun else rule.replace("{noun} names", "names")
+        return f"{shown(value)} is not allowed: {text}"
+    if kind == "string_too_long":
+        return f"is longer than {ctx.get('max_length')} characters"
+    if kind == "literal_error":
+        return f"{shown(value)} is not one of: {_choices(str(ctx.get('expected', '')))}"
+    if kind == "union_tag_invalid":
+        noun = "event type" if path[:1] == ("events",) else "type"
+        return f"{noun} {shown(ctx.get('tag'))} is not one of: {_choices(str(ctx.get('expected_tags', '')))}"
+    if kind == "union_tag_not_found":
+        noun = "an event" if path[:1] == ("events",) else "an entry"
+        return f"{noun} needs a {_choices(str(ctx.get('discriminator', 'type')))}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"expected a mapping (key: value lines), got {describe(value)}"
+    if kind == "list_type":
+        return f"expected a list, got {describe(value)}"
+    if kind == "too_short":
+        n = ctx.get("min_length")
+        return f"needs at least {n} entr{'y' if n == 1 else 'ies'}, has {ctx.get('actual_length')}"
+    if kind == "too_long":
+        return f"has more than {ctx.get('max_length')} entries"
+    if kind in ("greater_than_equal", "greater_than"):
+        bound = ctx.get("ge", ctx.get("gt"))
+        return f"{shown(value)} is below the smallest allowed value, {bound}"
+    if kind in ("less_than_equal", "less_than"):
+        bound = ctx.get("le", ctx.get("lt"))
+        return f"{shown(value)} is above the largest allowed value, {bound}"
+    message = error["msg"]
+    return f"{message[0].lower()}{message[1:]} (got {describe(value)})"
 
 
 def _data_path(raw: RawScenario, loc: tuple) -> tuple[PathKey, Any]:
@@ -402,163 +653,200 @@ def _from_pydantic(raw: RawScenario, exc: ValidationError) -> ScenarioError:
     problems = []
     for error in exc.errors():
         path, value = _data_path(raw, error["loc"])
-        message = _pydantic_message(error, value)
+        message = pydantic_message(error, value, path)
         if error["type"] == "extra_forbidden":
             parent_types: list[Any] = [Scenario]
             for key in path[:-1]:
                 parent_types = _child_types(parent_types, key) or []
             message += _suggest(str(path[-1]), _field_names(parent_types))
-        source, line = raw.origin(path)
-        problems.append((line, path, ScenarioError(source, line, format_path(path), message)))
-    problems.sort(key=lambda item: (item[0], len(item[1])))
-    first = problems[0][2]
-    if len(problems) > 1:
-        first.message += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
-    return first
+        problems.append(raw.error(path, message))
+    return ScenarioError.collected(problems)
 
 
-def _check_dims(raw: RawScenario, path: PathKey, mapping: Mapping | None, dims: list[str], complete: bool) -> None:
+class _Problems:
+    """Collects the problems of one document, so that validate can list them all."""
+
+    def __init__(self, raw: RawScenario):
+        self.raw = raw
+        self.found: list[ScenarioError] = []
+
+    def add(self, path: PathKey, message: str) -> None:
+        self.found.append(self.raw.error(path, message))
+
+    def raise_any(self) -> None:
+        if self.found:
+            raise ScenarioError.collected(self.found)
+
+
+def _check_dims(problems: _Problems, path: PathKey, mapping: Mapping | None, dims: list[str],
+                complete: bool) -> None:
     if mapping is None:
         return
     for key in mapping:
         if key not in dims:
-            raise raw.error(path + (key,), f"unknown dimension {key!r}{_suggest(key, dims)} "
-                                           f"(dimensions: {', '.join(dims)})")
+            problems.add(path + (key,), f"unknown dimension {shown(key)}{_suggest(key, dims)} "
+                                        f"(dimensions: {', '.join(dims)})")
     if complete:
         missing = [d for d in dims if d not in mapping]
         if missing:
-            raise raw.error(path, f"missing dimension{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+            problems.add(path, f"missing dimension{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
 
 
-def _check_state_ref(raw: RawScenario, path: PathKey, state_id: str, ids: Iterable[str]) -> None:
+def _check_state_ref(problems: _Problems, path: PathKey, state_id: str, ids: Iterable[str]) -> bool:
     ids = list(ids)
     if state_id not in ids:
-        raise raw.error(path, f"unknown state {state_id!r}{_suggest(state_id, ids)}")
+        problems.add(path, f"unknown state {shown(state_id)}{_suggest(state_id, ids)}")
+        return False
+    return True
+
+
+def _bounds_text(bounds) -> str:
+    if bounds.min is not None and bounds.max is not None:
+        return f"between {bounds.min} and {bounds.max}"
+    return f"at least {bounds.min}" if bounds.min is not None else f"at most {bounds.max}"
+
+
+# Capabilities enter sums and products of the model; only their ratios matter, but a magnitude (schema.py) or a
+# spread beyond these makes the arithmetic overflow, underflow or lose the smaller states (docs/scenario-format.md).
+MAX_CAPABILITY_RATIO = 1e9
 
 
 def check_references(scenario: Scenario, raw: RawScenario) -> None:
-    """Checks that span sections; each failure names the offending field."""
+    """Checks that span sections; every failure names the offending field, and all are reported together."""
+    problems = _Problems(raw)
     dims = scenario.dimension_names
     seen_dims: dict[str, int] = {}
     for i, dim in enumerate(scenario.dimensions):
         if dim.name in seen_dims:
-            raise raw.error(("dimensions", i, "name"), f"duplicate dimension {dim.name!r}")
-        seen_dims[dim.name] = i
+            problems.add(("dimensions", i, "name"), f"duplicate dimension {shown(dim.name)}")
+        seen_dims.setdefault(dim.name, i)
 
     ids: dict[str, int] = {}
     for i, state in enumerate(scenario.states):
         base = ("states", i)
         if state.id in ids:
             first_line = raw.origin(("states", ids[state.id], "id"))[1]
-            raise raw.error(base + ("id",), f"duplicate state id {state.id!r} (first at line {first_line})")
-        ids[state.id] = i
-        _check_dims(raw, base + ("ideal",), state.ideal, dims, complete=True)
-        _check_dims(raw, base + ("salience",), state.salience, dims, complete=False)
+            problems.add(base + ("id",), f"duplicate state id {shown(state.id)} (first at line {first_line})")
+        else:
+            ids[state.id] = i
+        _check_dims(problems, base + ("ideal",), state.ideal, dims, complete=True)
+        _check_dims(problems, base + ("salience",), state.salience, dims, complete=False)
         if state.salience is not None and sum(state.salience.get(d, 0.0) for d in dims) <= 0:
-            raise raw.error(base + ("salience",), "salience sums to zero: at least one dimension must matter")
-        _check_dims(raw, base + ("opening",), state.opening, dims, complete=False)
-        _check_dims(raw, base + ("red_lines",), state.red_lines, dims, complete=False)
+            problems.add(base + ("salience",), "salience sums to zero: at least one dimension must matter")
+        _check_dims(problems, base + ("opening",), state.opening, dims, complete=False)
+        _check_dims(problems, base + ("red_lines",), state.red_lines, dims, complete=False)
         for dim, bounds in state.red_lines.items():
             where = base + ("red_lines", dim)
             if bounds.min is not None and bounds.max is not None and bounds.min > bounds.max:
-                raise raw.error(where, f"min {bounds.min} is above max {bounds.max}")
+                problems.add(where, f"min {bounds.min} is above max {bounds.max}")
+                continue
             for label, point in (("ideal", state.ideal), ("opening", state.opening or {})):
                 if dim in point and not _inside(point[dim], bounds):
-                    raise raw.error(base + (label, dim),
-                                    f"{point[dim]} lies outside the state's own red line on {dim}")
+                    problems.add(base + (label, dim), f"{point[dim]} lies outside the state's own red line on {dim} "
+                                                      f"(which keeps it {_bounds_text(bounds)})")
     present = [s for s in scenario.states if s.at_table]
     if len(present) < 2:
-        raise raw.error(("states",), "at least two states must be at the table at the start")
+        problems.add(("states",), "at least two states must be at the table at the start")
+    capabilities = [s.capability for s in scenario.states]
+    smallest = min(range(len(capabilities)), key=capabilities.__getitem__)
+    largest = max(range(len(capabilities)), key=capabilities.__getitem__)
+    if capabilities[largest] / capabilities[smallest] > MAX_CAPABILITY_RATIO:
+        problems.add(("states", smallest, "capability"),
+                     f"{capabilities[smallest]} is more than {MAX_CAPABILITY_RATIO:g} times smaller than the "
+                     f"capability of {scenario.states[largest].id} ({capabilities[largest]}); only ratios matter, "
+                     f"and at this spread the smaller state's weight is lost in rounding")
 
     member_of: dict[str, str] = {}
     names: set[str] = set()
     for i, coalition in enumerate(scenario.coalitions):
         base = ("coalitions", i)
         if coalition.name in names:
-            raise raw.error(base + ("name",), f"duplicate coalition {coalition.name!r}")
+            problems.add(base + ("name",), f"duplicate coalition {shown(coalition.name)}")
         names.add(coalition.name)
         for j, member in enumerate(coalition.members):
-            _check_state_ref(raw, base + ("members", j), member, ids)
+            if not _check_state_ref(problems, base + ("members", j), member, ids):
+                continue
             if member in member_of:
-                raise raw.error(base + ("members", j),
-                                f"{member} is already a member of coalition {member_of[member]!r}")
-            member_of[member] = coalition.name
+                problems.add(base + ("members", j), f"{member} is already a member of coalition "
+                                                    f"{shown(member_of[member])}")
+            member_of.setdefault(member, coalition.name)
         if coalition.leader is not None and coalition.leader not in coalition.members:
-            raise raw.error(base + ("leader",), f"leader {coalition.leader!r} is not a member of the coalition")
+            problems.add(base + ("leader",), f"leader {shown(coalition.leader)} is not a member of the coalition")
 
     for i, relation in enumerate(scenario.relations):
         base = ("relations", i)
-        _check_state_ref(raw, base + ("source",), relation.source, ids)
-        _check_state_ref(raw, base + ("target",), relation.target, ids)
+        _check_state_ref(problems, base + ("source",), relation.source, ids)
+        _check_state_ref(problems, base + ("target",), relation.target, ids)
         if relation.source == relation.target:
-            raise raw.error(base + ("target",), "a state's trust in itself cannot be set")
+            problems.add(base + ("target",), "a state's trust in itself cannot be set")
 
     core = scenario.treaty.core
-    _check_dims(raw, ("treaty", "core", "at_least"), core.at_least, dims, complete=False)
-    _check_dims(raw, ("treaty", "core", "at_most"), core.at_most, dims, complete=False)
-    _check_dims(raw, ("treaty", "core", "opening"), core.opening, dims, complete=False)
-    _check_floor_ceiling(raw, ("treaty", "core"), core.at_least, core.at_most)
+    _check_dims(problems, ("treaty", "core", "at_least"), core.at_least, dims, complete=False)
+    _check_dims(problems, ("treaty", "core", "at_most"), core.at_most, dims, complete=False)
+    _check_dims(problems, ("treaty", "core", "opening"), core.opening, dims, complete=False)
+    _check_floor_ceiling(problems, ("treaty", "core"), core.at_least, core.at_most)
     tier_names: set[str] = set()
     for i, tier in enumerate(scenario.treaty.tiers):
         base = ("treaty", "tiers", i)
         if tier.name in tier_names:
-            raise raw.error(base + ("name",), f"duplicate tier {tier.name!r}")
+            problems.add(base + ("name",), f"duplicate tier {shown(tier.name)}")
         tier_names.add(tier.name)
-        _check_dims(raw, base + ("at_least",), tier.at_least, dims, complete=False)
-        _check_dims(raw, base + ("at_most",), tier.at_most, dims, complete=False)
+        _check_dims(problems, base + ("at_least",), tier.at_least, dims, complete=False)
+        _check_dims(problems, base + ("at_most",), tier.at_most, dims, complete=False)
         if not tier.at_least and not tier.at_most:
-            raise raw.error(base, "a tier must deepen at least one dimension (give at_least or at_most)")
-        _check_floor_ceiling(raw, base, tier.at_least, tier.at_most)
+            problems.add(base, "a tier must deepen at least one dimension (give at_least or at_most)")
+        _check_floor_ceiling(problems, base, tier.at_least, tier.at_most)
         if tier.entry_threshold > len(scenario.states):
-            raise raw.error(base + ("entry_threshold",),
-                            f"{tier.entry_threshold} members needed but the scenario has {len(scenario.states)} states")
+            problems.add(base + ("entry_threshold",), f"{tier.entry_threshold} members needed but the scenario has "
+                                                      f"{len(scenario.states)} states")
 
     n = len(scenario.states)
     rules = scenario.rules
     if rules.ratifications_needed is not None and rules.ratifications_needed > n:
-        raise raw.error(("rules", "ratifications_needed"),
-                        f"{rules.ratifications_needed} ratifications needed but the scenario has {n} states")
+        problems.add(("rules", "ratifications_needed"),
+                     f"{rules.ratifications_needed} ratifications needed but the scenario has {n} states")
     if rules.decision == "plurilateral" and rules.min_states > n:
-        raise raw.error(("rules", "min_states"), f"{rules.min_states} states needed but the scenario has {n}")
+        problems.add(("rules", "min_states"), f"{rules.min_states} states needed but the scenario has {n}")
 
     chair = scenario.protocol.chair
     if chair not in CHAIR_MODES and chair not in ids:
-        raise raw.error(("protocol", "chair"),
-                        f"{chair!r} is neither a chair mode ({', '.join(CHAIR_MODES)}) nor a state id"
-                        f"{_suggest(chair, list(CHAIR_MODES) + list(ids))}")
+        problems.add(("protocol", "chair"),
+                     f"{shown(chair)} is neither a chair mode ({', '.join(CHAIR_MODES)}) nor a state id"
+                     f"{_suggest(chair, list(CHAIR_MODES) + list(ids))}")
 
     for i, event in enumerate(scenario.events):
         base = ("events", i)
         for field in ("victims", "accused", "states"):
             for j, state_id in enumerate(getattr(event, field, None) or []):
-                _check_state_ref(raw, base + (field, j), state_id, ids)
-        if hasattr(event, "state"):
-            _check_state_ref(raw, base + ("state",), event.state, ids)
+                _check_state_ref(problems, base + (field, j), state_id, ids)
+        known_state = _check_state_ref(problems, base + ("state",), event.state, ids) if hasattr(event, "state") \
+            else False
         if event.type == "cyber_incident" and event.dimension not in dims:
-            raise raw.error(base + ("dimension",), f"unknown dimension {event.dimension!r}"
-                                                   f"{_suggest(event.dimension, dims)}")
+            problems.add(base + ("dimension",), f"unknown dimension {shown(event.dimension)}"
+                                                f"{_suggest(event.dimension, dims)}")
         if event.type == "government_change":
-            _check_dims(raw, base + ("ideal",), event.ideal, dims, complete=False)
-            _check_dims(raw, base + ("salience",), event.salience, dims, complete=False)
-            if event.salience is not None:
+            _check_dims(problems, base + ("ideal",), event.ideal, dims, complete=False)
+            _check_dims(problems, base + ("salience",), event.salience, dims, complete=False)
+            if event.salience is not None and known_state:
                 state = scenario.states[ids[event.state]]
                 before = state.salience if state.salience is not None else {d: 1.0 for d in dims}
                 if sum({**{d: before.get(d, 0.0) for d in dims}, **event.salience}.values()) <= 0:
-                    raise raw.error(base + ("salience",), "the new salience sums to zero: at least one dimension "
-                                                          "must matter")
-        if event.type == "join" and scenario.states[ids[event.state]].at_table:
-            raise raw.error(base + ("state",),
-                            f"{event.state} is at the table from the start (give it at_table: false to join later)")
+                    problems.add(base + ("salience",), "the new salience sums to zero: at least one dimension "
+                                                       "must matter")
+        if event.type == "join" and known_state and scenario.states[ids[event.state]].at_table:
+            problems.add(base + ("state",),
+                         f"{event.state} is at the table from the start (give it at_table: false to join later)")
+    problems.raise_any()
 
 
 def _inside(value: float, bounds) -> bool:
     return (bounds.min is None or value >= bounds.min) and (bounds.max is None or value <= bounds.max)
 
 
-def _check_floor_ceiling(raw: RawScenario, base: PathKey, at_least: Mapping, at_most: Mapping) -> None:
+def _check_floor_ceiling(problems: _Problems, base: PathKey, at_least: Mapping, at_most: Mapping) -> None:
     for dim, floor in at_least.items():
         if dim in at_most and at_most[dim] < floor:
-            raise raw.error(base + ("at_most", dim), f"ceiling {at_most[dim]} is below the floor {floor}")
+            problems.add(base + ("at_most", dim), f"ceiling {at_most[dim]} is below the floor {floor}")
 
 
 def validate_raw(raw: RawScenario) -> Scenario:
@@ -570,10 +858,34 @@ def validate_raw(raw: RawScenario) -> Scenario:
     return scenario
 
 
+def scenario_warnings(scenario: Scenario, raw: RawScenario | None = None,
+                      max_rounds: int | None = None) -> list[ScenarioError]:
+    """Things that are valid but surely not meant: an event after the last round never happens."""
+    last = max_rounds if max_rounds is not None else scenario.protocol.max_rounds
+    source = raw.source if raw is not None else "<scenario>"
+    out = []
+    for i, event in enumerate(scenario.events):
+        if event.round > last:
+            path = ("events", i, "round")
+            where = raw.origin(path) if raw is not None else (source, 0)
+            limit = "--rounds" if max_rounds is not None else "protocol.max_rounds"
+            out.append(ScenarioError(where[0], where[1], format_path(path),
+                                     f"round {event.round} is after the last round ({limit} {last}): this "
+                                     f"{event.type} never happens"))
+    return out
+
+
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = ()) -> Scenario:
     """Load, override and validate a scenario file. Raises ScenarioError naming file, line and field."""
-    raw = load_raw(path)
-    return validate_raw(with_overrides(raw, overrides))
+    return load_checked(path, overrides)[0]
+
+
+def load_checked(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = (),
+                 max_rounds: int | None = None) -> tuple[Scenario, list[ScenarioError]]:
+    """Like load_scenario, and also the warnings (scenario_warnings) about the scenario as loaded."""
+    raw = with_overrides(load_raw(path), overrides)
+    scenario = validate_raw(raw)
+    return scenario, scenario_warnings(scenario, raw, max_rounds)
 
 
 def with_overrides(raw: RawScenario, overrides: Mapping[str, Any] | Iterable[str] = ()) -> RawScenario:
@@ -597,7 +909,7 @@ def scenario_document(scenario: Scenario) -> dict:
 
 def scenario_to_yaml(scenario: Scenario) -> str:
     """The scenario as run, every default written out, loadable again."""
-    return yaml.safe_dump(scenario_document(scenario), sort_keys=False, allow_unicode=True, width=100)
+    return dump_yaml(scenario_document(scenario))
 
 
 def scenario_hash(scenario: Scenario) -> str:

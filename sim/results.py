@@ -1,13 +1,17 @@
 """Results folders: one new folder per run or sweep, written completely or not at all, never overwritten.
 
 A folder is built under a hidden temporary name (`.partial-...`) in the same parent and renamed into place only when
-everything, the manifest last, has been written; a run that fails removes its temporary folder. A folder without a
-manifest.json is therefore never a finished result.
+everything, the manifest last, has been written; a run that fails, or is stopped by Ctrl-C, SIGTERM or SIGHUP,
+removes its temporary folder. The rename is one step that never replaces anything (renameat2 with
+RENAME_NOREPLACE), so no kill can leave an empty folder under the final name. A folder without a manifest.json is
+therefore never a finished result.
 """
 
 from __future__ import annotations
 
+import ctypes
 import datetime as _dt
+import errno
 import hashlib
 import json
 import os
@@ -90,12 +94,45 @@ def _claim(parent: Path, name: str, temporary: Path) -> Path:
     for attempt in range(1, 10_000):
         final = parent / (name if attempt == 1 else f"{name}-{attempt}")
         try:
-            final.mkdir()  # claims the name atomically: fails if anything is there already
+            rename_no_replace(temporary, final)
         except FileExistsError:
             continue
-        os.replace(temporary, final)  # replaces the empty folder we just made, never a result
         return final
     raise RuntimeError(f"could not find a free folder name for {name} in {parent}")
+
+
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+try:
+    _renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+except (OSError, AttributeError):  # not glibc 2.28+ on Linux: the fallback below
+    _renameat2 = None
+
+
+def rename_no_replace(source: Path, target: Path) -> None:
+    """Rename `source` to `target` in one step, or raise FileExistsError if `target` exists (file or folder).
+
+    os.rename would replace an empty folder, and mkdir-then-replace leaves an empty folder under the final name if
+    killed between the two; Linux's renameat2(RENAME_NOREPLACE) does neither. Where it is missing (another OS, an
+    old kernel or file system), a check then a rename: a folder made in between is replaced only if empty, and a
+    non-empty one makes the rename fail.
+    """
+    if _renameat2 is not None:
+        if _renameat2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _RENAME_NOREPLACE) == 0:
+            return
+        code = ctypes.get_errno()
+        if code == errno.EEXIST:
+            raise FileExistsError(code, os.strerror(code), str(target))
+        if code not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+            raise OSError(code, os.strerror(code), str(target))
+    if os.path.lexists(target):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target))
+    try:
+        os.rename(source, target)
+    except OSError as exc:
+        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target)) from None
+        raise
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -120,9 +157,11 @@ def write_table(folder: Path, name: str, table: pd.DataFrame, csv: bool = True) 
 
 
 def file_digests(folder: Path) -> dict[str, dict]:
+    """Size and SHA-256 of every file but the manifest; hidden files (a lock, a temporary file) are not results."""
     out = {}
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.name != "manifest.json":
+        hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
+        if path.is_file() and path.name != "manifest.json" and not hidden:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             out[str(path.relative_to(folder))] = {"bytes": path.stat().st_size, "sha256": digest}
     return out
@@ -142,7 +181,10 @@ def write_run(
     """Write a finished run to a new folder under `parent` and return its path."""
     scenario = result.scenario
     stem = Path(source).stem if source else slug(scenario.metadata.title)
-    name = f"{slug(stem)}-s{result.seed}-{_timestamp()}"
+    seed_text = str(result.seed)
+    if len(seed_text) > 20:  # a 300-digit seed must not make the folder name too long for the file system
+        seed_text = f"{seed_text[:8]}x{len(seed_text)}d{hashlib.sha256(seed_text.encode()).hexdigest()[:8]}"
+    name = f"{slug(stem)}-s{seed_text}-{_timestamp()}"
     with new_folder(parent, name) as building:
         folder = building.path
         (folder / "scenario.yaml").write_text(scenario_to_yaml(scenario), encoding="utf-8")

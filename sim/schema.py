@@ -21,6 +21,7 @@ DEFAULT_DIMENSIONS = (
 
 CHAIR_MODES = ("compromise", "rotation", "best_supported")
 DECISION_RULES = ("consensus", "majority_count", "majority_capability", "plurilateral")
+CAPABILITY_RANGE = (1e-6, 1e9)
 
 
 def _unit(value: float) -> float:
@@ -70,12 +71,25 @@ def finite(value: float) -> float:
     return value
 
 
-# strict=True on numbers would refuse YAML ints where floats are expected; allow int -> float but not str -> float.
-Number = Annotated[float, Field(strict=False), AfterValidator(finite)]
-Unit = Annotated[Number, AfterValidator(_unit)]
-SignedUnit = Annotated[Number, AfterValidator(_signed_unit)]
-NonNegative = Annotated[Number, AfterValidator(_non_negative)]
-Positive = Annotated[Number, AfterValidator(_positive)]
+def _usable_capability(value: float) -> float:
+    if not CAPABILITY_RANGE[0] <= value <= CAPABILITY_RANGE[1]:
+        raise ValueError(f"{value!r} is outside {CAPABILITY_RANGE[0]:g} to {CAPABILITY_RANGE[1]:g}: only ratios "
+                         f"between states matter, so scale every capability into this range (values beyond it "
+                         f"overflow or underflow the model's arithmetic)")
+    return value
+
+
+# Strict: a number is a YAML int or float, never a boolean (true is not 1) nor text ("0.5"); ints are taken where
+# floats are meant.
+Number = Annotated[float, Field(strict=True), AfterValidator(finite)]
+# Each bound is enforced by its validator (for the message) and stated for the JSON Schema (for editors), so that
+# the schema refuses what validate refuses.
+Unit = Annotated[Number, AfterValidator(_unit), Field(json_schema_extra={"minimum": 0, "maximum": 1})]
+SignedUnit = Annotated[Number, AfterValidator(_signed_unit), Field(json_schema_extra={"minimum": -1, "maximum": 1})]
+NonNegative = Annotated[Number, AfterValidator(_non_negative), Field(json_schema_extra={"minimum": 0})]
+Positive = Annotated[Number, AfterValidator(_positive), Field(json_schema_extra={"exclusiveMinimum": 0})]
+Capability = Annotated[Positive, AfterValidator(_usable_capability),
+                       Field(json_schema_extra={"minimum": CAPABILITY_RANGE[0], "maximum": CAPABILITY_RANGE[1]})]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 StateId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=32)]
 
@@ -83,7 +97,8 @@ StateId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=
 class Strict(BaseModel):
     """Frozen, and refuses keys it does not know."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=False, validate_default=True)
+    # strict: booleans and text are refused where numbers are meant, text where booleans are ("no" is not false).
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, validate_default=True)
 
 
 class Dimension(Strict):
@@ -109,7 +124,7 @@ class State(Strict):
     salience: dict[str, NonNegative] | None = Field(
         None, description="Weight of each dimension (non-negative, not all zero); normalised to sum 1. "
         "Default: equal weights.")
-    capability: Positive = Field(description="Weight in the talks (> 0); only ratios between states matter.")
+    capability: Capability = Field(description="Weight in the talks (> 0); only ratios between states matter.")
     flexibility: Unit = Field(0.5, description="How readily the state concedes, in [0, 1].")
     reservation: SignedUnit = Field(
         0.0, description="Utility of no treaty, in [-1, 1]; the state supports a text only if joining beats it.")
@@ -161,7 +176,7 @@ class Tier(Strict):
 class Treaty(Strict):
     core: Core = Field(default_factory=Core)
     tiers: list[Tier] = Field(default_factory=list, description="Optional provisions states opt into.")
-    participation_benefit: Annotated[Number, AfterValidator(_non_negative)] = Field(
+    participation_benefit: NonNegative = Field(
         0.35, description="Value of the treaty to a member if every state at the table were a party; scales with the "
         "share of expected parties, counted as the decision rule counts (states or capability).")
     implementation_cost: NonNegative = Field(
@@ -243,7 +258,7 @@ class Protocol(Strict):
     stalemate_window: Annotated[int, Field(ge=1)] = Field(
         10, description="Rounds without adoption in which no position moves more than stalemate_epsilon.")
     stalemate_epsilon: Positive = Field(1e-3, description="Movement below which a position counts as still.")
-    concession_rate: Annotated[Unit, AfterValidator(_at_most_half)] = Field(
+    concession_rate: Annotated[Unit, AfterValidator(_at_most_half), Field(json_schema_extra={"maximum": 0.5})] = Field(
         0.3, description="Step size: the share of its net pull a state moves in one round, in [0, 0.5] (with noise, "
         "each round's step is capped at 0.5 so that no state overshoots).")
     domestic_anchor: Unit = Field(

@@ -118,13 +118,13 @@ def test_bad_override_exits_3(capsys, tmp_path):
     assert code == 3 and "unknown field 'quorum'" in capsys.readouterr().err
 
 
-def test_traceback_flag_shows_the_exception(write_yaml):
-    """--traceback lets the error propagate with its traceback."""
-    from sim.commands import UserError
-
+def test_traceback_flag_shows_the_exception_and_keeps_the_exit_code(write_yaml, capsys):
+    """--traceback prints the traceback of the error, and the exit code is still the documented one (3 here)."""
     path = write_yaml("metadata: {title: x}\n")
-    with pytest.raises(UserError):
-        main(["--traceback", "run", str(path)])
+    assert main(["--traceback", "run", str(path)]) == ExitCode.INVALID_INPUT
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "UserError" in err
+    assert err.rstrip().splitlines()[-1].startswith("error: ")
 
 
 def test_usage_errors_exit_2(capsys):

@@ -89,7 +89,7 @@ def test_unknown_state_in_path_is_refused(spec_file):
      "not a power of 2"),
     ("design: {kind: lhs}\nlevers:\n  rules.threshold: {low: 0.5, high: 0.9}\n", "design:", "needs samples"),
     ("design: {kind: lhs, samples: 10}\n", "kind", "needs at least one parameter"),
-    ("design: {kind: factorial}\n", "design:", "input should be"),
+    ("design: {kind: factorial}\n", "design:", "'factorial' is not one of: grid, lhs, sobol, morris"),
     ("levers:\n  rules.min_states: {low: 2, high: 4, steps: 5}\n", "rules.min_states", "would repeat whole numbers"),
     ("levers:\n  rules.decision: {low: 0, high: 1, steps: 2}\n", "rules.decision", "give values: [...]"),
     ("set:\n  rules.treshold: 0.5\n", "treshold", "did you mean 'threshold'"),

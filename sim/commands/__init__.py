@@ -17,7 +17,8 @@ class ExitCode(enum.IntEnum):
     USAGE = 2  # bad command-line usage (argparse)
     INVALID_INPUT = 3  # a scenario, spec or data file that cannot be used
     RUNS_FAILED = 4  # a sweep or comparison finished, but some runs raised
-    INTERRUPTED = 130  # Ctrl-C
+    CANNOT_WRITE = 5  # the output cannot be written: disk full, read-only, not allowed, a name too long
+    INTERRUPTED = 130  # Ctrl-C, SIGTERM or SIGHUP
 
 
 class UserError(Exception):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ipaddress
 import os
 import signal
 import socket
@@ -32,7 +34,7 @@ def add_app(sub) -> None:
     p.add_argument("--port", type=port, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 opens it to the "
-                        "network)")
+                        "network, with a warning; an empty address or 0 is refused)")
     p.add_argument("--scenarios", default="scenarios", metavar="DIR",
                    help="folder whose *.yaml files the dashboard's scenario menu lists (default: scenarios)")
     p.set_defaults(handler=cmd_app)
@@ -51,6 +53,25 @@ def _choose_scenario(given: str | None, folder: Path) -> Path:
     return (preferred or files)[0]
 
 
+def _check_host(host: str, port: int) -> None:
+    """Refuse an address that means "every interface" without saying so ("", 0, 0.0, ::0), and say loudly when the
+    dashboard is opened to the network on purpose."""
+    if host in ("0.0.0.0", "::"):
+        print(f"warning: --host {host}: the dashboard is open to every machine that can reach this one on port "
+              f"{port}, not only to this computer", file=sys.stderr, flush=True)
+        return
+    if not host.strip():
+        raise UserError("--host '': an empty address listens on every interface; give --host 0.0.0.0 if that is "
+                        "meant, or leave --host out (this computer only)", ExitCode.USAGE)
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UserError(f"--host {host}: not an address of this computer ({exc.strerror})", ExitCode.USAGE) from None
+    if any(ipaddress.ip_address(info[4][0].split("%")[0]).is_unspecified for info in found):
+        raise UserError(f"--host {host}: means every interface (0.0.0.0); write --host 0.0.0.0 if that is meant, "
+                        f"or leave --host out (this computer only)", ExitCode.USAGE)
+
+
 def _check_port_free(host: str, port: int) -> None:
     """Fail early with a clear line, rather than after the server has started and died."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -62,6 +83,41 @@ def _check_port_free(host: str, port: int) -> None:
         except OSError as exc:
             raise UserError(f"--port {port}: cannot listen on {host}:{port} ({exc.strerror or exc}); "
                             f"choose another port", ExitCode.USAGE) from None
+
+
+def _port_taken(host: str, port: int) -> bool:
+    try:
+        _check_port_free(host, port)
+    except UserError:
+        return True
+    return False
+
+
+def _listens(pid: int, port: int) -> bool | None:
+    """Whether process `pid` (or a child of it) listens on `port`; None when that cannot be known."""
+    try:
+        import psutil
+    except ImportError:
+        return None
+    try:
+        root = psutil.Process(pid)
+        for process in [root, *root.children(recursive=True)]:
+            connections = getattr(process, "net_connections", None) or process.connections  # psutil < 6
+            for connection in connections(kind="inet"):
+                if connection.status == psutil.CONN_LISTEN and connection.laddr and connection.laddr.port == port:
+                    return True
+    except (psutil.Error, OSError):
+        return None
+    return False
+
+
+def _die_with_parent() -> None:
+    """In the server's process, before it runs: ask Linux to send it SIGTERM when the `app` process dies, even by
+    kill -9, so that no orphaned server keeps the port. Elsewhere it does nothing."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _url(host: str, port: int) -> str:
@@ -104,6 +160,7 @@ def cmd_app(args) -> int:
         scenario = load_scenario(path)
     except ScenarioError as exc:
         raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
+    _check_host(args.host, args.port)
     _check_port_free(args.host, args.port)
 
     env = dict(os.environ)
@@ -125,13 +182,19 @@ def cmd_app(args) -> int:
     probe_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else ("::1" if args.host == "::" else args.host)
     url = _url(args.host, args.port)
 
-    # SIGTERM (a service manager, a test harness) must stop the server too, not orphan it.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    server = subprocess.Popen(command, env=env)
+    # SIGTERM and SIGHUP (a service manager, a closed terminal, a test harness) must stop the server too, not
+    # orphan it; after kill -9 of this process, the server gets SIGTERM from the kernel (_die_with_parent).
+    previous = {signum: signal.signal(signum, _interrupt) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    server = subprocess.Popen(command, env=env, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not _serving(_url(probe_host, args.port)):
+        # Serving is not enough: another dashboard started at the same moment may be the one that answers. It must
+        # be our server that listens on the port.
+        while not (_serving(_url(probe_host, args.port)) and _listens(server.pid, args.port) is not False):
             if server.poll() is not None:
+                if _port_taken(args.host, args.port):
+                    raise UserError(f"--port {args.port}: another program took {args.host}:{args.port} while the "
+                                    f"dashboard was starting; choose another port", ExitCode.USAGE)
                 raise UserError(f"the dashboard server stopped while starting (exit code {server.returncode}); "
                                 f"see the messages above", ExitCode.FAILURE)
             if time.monotonic() > deadline:
@@ -150,7 +213,8 @@ def cmd_app(args) -> int:
         return ExitCode.OK
     finally:
         _stop(server)
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 APP = SimpleNamespace(add_parser=add_app)

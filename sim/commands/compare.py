@@ -61,8 +61,8 @@ def cmd_compare(args) -> int:
     from ..loader import scenario_hash, scenario_to_yaml
     from ..results import environment, file_digests, new_folder, slug, write_json, write_table
 
-    scenario_a = load(args.scenario_a, args.set_a)
-    scenario_b = load(args.scenario_b, args.set_b)
+    scenario_a = load(args.scenario_a, args.set_a, max_rounds=args.rounds)
+    scenario_b = load(args.scenario_b, args.set_b, max_rounds=args.rounds)
     output_folder(args.out)
     label_a = args.scenario_a + "".join(f" --set-a {s}" for s in args.set_a)
     label_b = args.scenario_b + "".join(f" --set-b {s}" for s in args.set_b)

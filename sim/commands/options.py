@@ -28,18 +28,31 @@ port = whole_number(1, 65535, meaning="is not a port number (1-65535)")
 rounds = whole_number(1, 100_000, meaning="is not a number of rounds between 1 and 100000")
 
 
-def load(path: str, overrides: list[str] | None = None):
-    """Load and validate a scenario with --set overrides; a bad one becomes a one-line UserError (exit 3)."""
-    from ..loader import ScenarioError, load_scenario
+def load(path: str, overrides: list[str] | None = None, max_rounds: int | None = None):
+    """Load and validate a scenario with --set overrides; a bad one becomes a one-line UserError (exit 3).
+
+    Warnings (an event after the last round) are printed to stderr, one line each."""
+    import sys
+
+    from ..loader import ScenarioError, load_checked
 
     try:
-        return load_scenario(path, overrides or [])
+        scenario, warnings = load_checked(path, overrides or [], max_rounds=max_rounds)
     except ScenarioError as exc:
         raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
+    for warning in warnings:
+        print(f"warning: {warning.text()}", file=sys.stderr)
+    return scenario
+
+
+MIN_FREE_BYTES = 16 * 2**20  # a run's folder with figures is about 1 MB; a sweep's first parts need a few
 
 
 def output_folder(path: str, option: str = "--out"):
-    """Make sure the folder in which results folders are made exists and is a folder, before any work is done."""
+    """Make sure the folder in which results folders are made exists, is a folder, can be written and has some
+    free space, before any work is done (exit 2 for a file, 5 for a folder that cannot take the output)."""
+    import shutil
+    import tempfile
     from pathlib import Path
 
     folder = Path(path)
@@ -47,6 +60,14 @@ def output_folder(path: str, option: str = "--out"):
         raise UserError(f"{option} {path}: is a file, not a folder", ExitCode.USAGE)
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+            pass
+        free = shutil.disk_usage(folder).free
     except OSError as exc:
-        raise UserError(f"{option} {path}: cannot make the folder ({exc.strerror or exc})", ExitCode.USAGE) from exc
+        raise UserError(f"{option} {path}: cannot write here ({exc.strerror or exc}); choose another folder with "
+                        f"{option}", ExitCode.CANNOT_WRITE) from exc
+    if free < MIN_FREE_BYTES:
+        raise UserError(f"{option} {path}: only {free // 1024} kB free on this disk (at least "
+                        f"{MIN_FREE_BYTES // 2**20} MB needed); free some space, or choose another folder with "
+                        f"{option}", ExitCode.CANNOT_WRITE)
     return folder

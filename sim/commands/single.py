@@ -36,7 +36,7 @@ def cmd_run(args) -> int:
     from ..runner import run_once
     from ..summary_text import format_summary
 
-    scenario = load(args.scenario, args.overrides)
+    scenario = load(args.scenario, args.overrides, max_rounds=args.rounds)
     output_folder(args.out)
     result = run_once(scenario, seed=args.seed, max_rounds=args.rounds)
     folder = write_run(result, args.out, source=args.scenario, overrides=args.overrides,
@@ -64,18 +64,30 @@ def add_validate(sub) -> None:
 
 
 def cmd_validate(args) -> int:
-    from ..loader import ScenarioError, load_scenario
+    from ..loader import ScenarioError, load_checked
+    from ..messages import printable
 
-    bad = 0
+    bad = crashed = 0
     for path in args.files:
         try:
-            scenario = load_scenario(path)
+            scenario, warnings = load_checked(path)
         except ScenarioError as exc:
             bad += 1
-            print(f"invalid: {exc}", file=sys.stderr)
+            for problem in exc.problems:  # every problem of the file, one line each
+                print(f"invalid: {problem.text()}", file=sys.stderr)
+        except Exception as exc:  # a bug: say so for this file, and still check the files after it
+            crashed += 1
+            print(f"internal error: {printable(path)}: {type(exc).__name__}: {printable(exc)} (run again with "
+                  f"--traceback for details)", file=sys.stderr)
+            if args.traceback:
+                raise
         else:
-            print(f"ok: {path} ({len(scenario.states)} states, {len(scenario.dimensions)} dimensions, "
+            for warning in warnings:
+                print(f"warning: {warning.text()}", file=sys.stderr)
+            print(f"ok: {printable(path)} ({len(scenario.states)} states, {len(scenario.dimensions)} dimensions, "
                   f"{len(scenario.treaty.tiers)} tier{'' if len(scenario.treaty.tiers) == 1 else 's'})")
+    if crashed:
+        return ExitCode.FAILURE
     return ExitCode.INVALID_INPUT if bad else ExitCode.OK
 
 

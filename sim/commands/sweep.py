@@ -125,10 +125,20 @@ def cmd_sweep(args) -> int:
             folder = SweepFolder(args.resume)
         except SweepFolderError as exc:
             raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
+        if not folder.finished:
+            try:  # before the executor starts: an edited or damaged folder is refused at once
+                folder.check_scenario()
+                folder.design()
+                folder.done()
+            except SweepFolderError as exc:
+                raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
         if folder.finished:
             say(f"{folder.id}: already finished; nothing to do")
             print(folder.path)
-            manifest = _read_manifest(folder)
+            try:
+                manifest = folder.read_manifest()
+            except SweepFolderError as exc:
+                raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
             return ExitCode.RUNS_FAILED if manifest.get("failed") else ExitCode.OK
     else:
         plan = _plan(args)
@@ -168,11 +178,27 @@ def cmd_sweep(args) -> int:
                         f"python run.py sweep --resume {folder.path}", ExitCode.RUNS_FAILED) from exc
     except SweepFolderError as exc:
         raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
+    except OSError as exc:
+        from ..cli import write_failure
+
+        failure = write_failure(exc)
+        if failure is None or folder is None:
+            raise
+        try:
+            done = f"{int(folder.done().sum())} of {folder.total} runs stored"
+        except (OSError, SweepFolderError):
+            done = "the runs stored so far are kept"
+        raise UserError(f"{failure}; {done}; once it can be written, resume with: "
+                        f"python run.py sweep --resume {folder.path}", ExitCode.CANNOT_WRITE) from exc
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 
     manifest = report.manifest
+    if report.already_finished:
+        say(f"{folder.id}: already finished (by another process); nothing to do")
+        print(folder.path)
+        return ExitCode.RUNS_FAILED if manifest.get("failed") else ExitCode.OK
     if not args.quiet:
         outcomes = ", ".join(f"{name} {count}" for name, count in manifest["outcomes"].items()) or "none"
         print(f"Sweep {folder.id}: {report.total} runs ({report.ran} this time, {report.rate:.1f} runs/s); "
@@ -190,11 +216,6 @@ def _main_thread() -> bool:
 
     return threading.current_thread() is threading.main_thread()
 
-
-def _read_manifest(folder) -> dict:
-    import json
-
-    return json.loads((folder.path / "manifest.json").read_text(encoding="utf-8"))
 
 
 SWEEP = SimpleNamespace(add_parser=add_sweep)

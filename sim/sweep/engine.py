@@ -31,6 +31,7 @@ class SweepReport:
     elapsed: float = 0.0
     manifest: dict = field(default_factory=dict)
     removed: list = field(default_factory=list)
+    already_finished: bool = False  # another process finished the sweep before this one got the lock
 
     @property
     def rate(self) -> float:
@@ -59,6 +60,15 @@ def execute(folder: SweepFolder, executor: Executor, *, runs_per_task: int | Non
     """Run every run the folder does not hold yet; then write the sorted table and the manifest."""
     folder.lock()
     try:
+        # Checked again under the lock: a second `--resume` that looked before the first finished must not
+        # finish the sweep a second time (rewriting its manifest and tables).
+        if folder.finished:
+            manifest = folder.read_manifest()
+            return SweepReport(folder=folder, total=folder.total, done_before=folder.total,
+                               failed=int(manifest.get("failed") or 0), finished=True, manifest=manifest,
+                               already_finished=True)
+        folder.check_scenario()
+        folder.design()
         removed = folder.clean_partial()
         done = folder.done()
         pending = int((~done).sum())
@@ -84,12 +94,21 @@ def execute(folder: SweepFolder, executor: Executor, *, runs_per_task: int | Non
             status = f"stopped: {type(exc).__name__}: {exc}"
             raise
         finally:
-            # Whatever has come back is whole: store it even when stopping on Ctrl-C or a worker failure.
-            writer.flush()
-            bar.close()
-            report.elapsed = time.monotonic() - start
-            folder.log_event({"event": "end", "status": status, "ran": report.ran,
-                                "elapsed_s": round(report.elapsed, 3)})
+            # Whatever has come back is whole: store it even when stopping on Ctrl-C or a worker failure. A flush
+            # that fails (a full disk) still leaves the "end" event in the history, if that can be written.
+            try:
+                writer.flush()
+            except OSError as exc:
+                status = f"stopped: {type(exc).__name__}: {exc}"
+                raise
+            finally:
+                bar.close()
+                report.elapsed = time.monotonic() - start
+                try:
+                    folder.log_event({"event": "end", "status": status, "ran": report.ran,
+                                      "elapsed_s": round(report.elapsed, 3)})
+                except OSError:
+                    pass  # the disk is full or read-only: the error that brought us here is reported
         report.manifest = folder.finish()
         report.failed = int(report.manifest["failed"])
         report.finished = True

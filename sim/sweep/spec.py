@@ -24,22 +24,28 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-import yaml
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag,
                       ValidationError, model_validator)
 
 from ..schema import finite as _finite
-from ..loader import (RawScenario, ScenarioError, apply_override, load_raw, parse_assignment, parse_yaml,
-                      validate_raw)
+from ..loader import (RawScenario, ScenarioError, apply_override, dump_yaml, load_raw, parse_assignment, parse_yaml,
+                      pydantic_message, read_text, validate_raw)
 from ..schema import Scenario
 
 __all__ = ["Parameter", "SweepSpec", "load_spec", "quick_spec", "parse_vary", "DESIGN_KINDS"]
 
 DESIGN_KINDS = ("grid", "lhs", "sobol", "morris")
+MAX_ROUNDS = 100_000  # as protocol.max_rounds and --rounds
+# What one sweep folder may hold, checked before any folder is made: the design table and the done-mask are held in
+# memory, and runs.parquet is written in one piece at the end. Larger studies are split into several sweeps.
+MAX_POINTS = 1_000_000
+MAX_RUNS = 10_000_000
 SECTIONS = ("uncertainties", "levers")
 
 
@@ -70,7 +76,8 @@ class RangeSpec(_Strict):
 
     low: Number
     high: Number
-    steps: Count | None = Field(None, description="Values in a grid design (both ends included).")
+    steps: Annotated[Count, Field(le=MAX_POINTS)] | None = Field(
+        None, description="Values in a grid design (both ends included).")
     integer: bool | None = Field(None, description="Whole numbers only (default: when the field holds one).")
 
     @model_validator(mode="after")
@@ -78,6 +85,8 @@ class RangeSpec(_Strict):
         if not self.low < self.high:
             raise ValueError(f"empty range: low {self.low} is not below high {self.high} "
                              f"(to fix a value, use set: or values: [{self.low}])")
+        if not math.isfinite(float(self.high) - float(self.low)):
+            raise ValueError(f"range too wide: high - low ({self.high} - {self.low}) is not a finite number")
         return self
 
 
@@ -130,10 +139,11 @@ class DesignSpec(_Strict):
     kind: Literal["grid", "lhs", "sobol", "morris"] = Field(
         "grid", description="grid: every combination; lhs: Latin hypercube; sobol: Saltelli/Sobol' sequence for "
         "Sobol indices; morris: Morris trajectories for elementary effects.")
-    samples: Count | None = Field(
+    samples: Annotated[Count, Field(le=MAX_POINTS)] | None = Field(
         None, description="lhs: design points; sobol: base sample N (a power of 2; points = N(D+2), or N(2D+2) "
         "with second_order); morris: trajectories (points = N(D+1)).")
-    steps: Count | None = Field(None, description="grid: values for every range that gives no steps of its own.")
+    steps: Annotated[Count, Field(le=MAX_POINTS)] | None = Field(
+        None, description="grid: values for every range that gives no steps of its own.")
     levels: Annotated[int, Field(strict=True, ge=2)] = Field(4, description="morris: grid levels per parameter.")
     second_order: bool = Field(False, description="sobol: also sample for second-order indices.")
 
@@ -154,12 +164,13 @@ class SweepSpec(_Strict):
         default_factory=dict)
     levers: dict[str, Annotated[ParameterSpec, BeforeValidator(_not_a_parameter)]] = Field(default_factory=dict)
     design: DesignSpec = Field(default_factory=DesignSpec)
-    replicates: Annotated[int, Field(strict=True), AfterValidator(_at_least_one)] = 1
+    replicates: Annotated[int, Field(strict=True, le=MAX_RUNS), AfterValidator(_at_least_one)] = 1
     seed: Annotated[int, Field(strict=True, ge=0)] = 0
     common_random_numbers: bool = Field(
         False, description="true: replicate r of every design point gets the same seed, so that points differ only "
         "by their parameters (common random numbers); false: every run gets a seed of its own.")
-    max_rounds: Count | None = Field(None, description="Rounds before a time-out (default: the scenario's).")
+    max_rounds: Annotated[Count, Field(le=MAX_ROUNDS)] | None = Field(
+        None, description="Rounds before a time-out (default: the scenario's).")
     keep: KeepSpec = Field(default_factory=KeepSpec)
     runs_per_task: Count | None = Field(None, description="Runs sent to a worker at once (default: automatic).")
 
@@ -221,7 +232,9 @@ class Parameter:
             return [float(self.low)]
         # Rounded to 12 significant digits so that 0.15..0.45 in 3 steps gives 0.3, not 0.30000000000000004;
         # both ends stay exact.
-        return [float(f"{self.low + (self.high - self.low) * i / (steps - 1):.12g}") for i in range(steps)]
+        # low * (1 - t) + high * t rather than low + (high - low) * t: no intermediate can overflow.
+        return [float(f"{self.low * (1 - i / (steps - 1)) + self.high * (i / (steps - 1)):.12g}")
+                for i in range(steps)]
 
     def encode(self, value: Any) -> Any:
         """The value as stored in a table column."""
@@ -311,20 +324,18 @@ def _from_pydantic(raw: RawScenario, exc: ValidationError) -> ScenarioError:
                 names = _names(model) if model else []
             close = difflib.get_close_matches(str(path[-1]), names, n=1)
             message = "unknown key" + (f" (did you mean {close[0]!r}?)" if close else "")
-        elif kind == "missing":
-            message = "is required but missing"
-        elif kind in ("value_error", "assertion_error"):
-            message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        elif kind == "string_pattern_mismatch" and path == ("name",):
+            message = (f"{current!r} is not allowed: a sweep name is letters, digits, _, . or -, starting with a "
+                       f"letter or digit")
         else:
-            message = f"{message[0].lower()}{message[1:]} (got {current!r})"
+            message = pydantic_message(error, current, path)
         source, line = raw.origin(path)
         # On one line, a misspelt key explains the missing one it was meant to be: report it first.
         rank = 0 if kind == "extra_forbidden" else 1
         problems.append((line, rank, len(path), ScenarioError(source, line, _field_text(path), message)))
     problems.sort(key=lambda item: item[:3])
     first = problems[0][3]
-    if len(problems) > 1:
-        first.message += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
+    first.problems = [item[3] for item in problems]  # in the order above: misspelt keys first on a line
     return first
 
 
@@ -334,7 +345,7 @@ def _value_at(document: Any, dotted: str) -> tuple[bool, Any]:
     for part in dotted.split("."):
         if isinstance(current, list):
             index = None
-            if part.lstrip("-").isdigit() and -len(current) <= int(part) < len(current):
+            if re.fullmatch(r"[-+]?[0-9]+", part) and -len(current) <= int(part) < len(current):
                 index = int(part)
             else:
                 for i, item in enumerate(current):
@@ -367,14 +378,7 @@ def read_spec(path: str | Path) -> tuple[str, dict, dict]:
     """Read a spec file: its text, its data and where each value came from."""
     path = Path(path)
     source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(source, 0, "", "no such file") from None
-    except IsADirectoryError:
-        raise ScenarioError(source, 0, "", "is a folder, not a sweep spec") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(source, 0, "", f"not UTF-8 text ({exc.reason})") from None
+    text = read_text(path, "sweep spec")
     data, origins = parse_yaml(text, source)
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
@@ -472,8 +476,31 @@ def _plan(raw: RawScenario, text: str, folder: Path) -> SweepPlan:
             lower = 1 << (design.samples.bit_length() - 1)
             raise _error(raw, ("design", "samples"), f"{design.samples} is not a power of 2, which Sobol' "
                                                      f"sequences need (e.g. {lower} or {lower * 2})")
+    points = design_points(spec, parameters)
+    if points > MAX_POINTS:
+        raise _error(raw, ("design",) if design.kind != "grid" else (), f"the design has {points:,} points, more "
+                     f"than the {MAX_POINTS:,} one sweep may hold: use fewer values or samples, or split the sweep")
+    if points * spec.replicates > MAX_RUNS:
+        raise _error(raw, ("replicates",), f"{points:,} points x {spec.replicates:,} replicates = "
+                     f"{points * spec.replicates:,} runs, more than the {MAX_RUNS:,} one sweep may hold: split it "
+                     f"into several sweeps (with other seeds)")
     return SweepPlan(spec=spec, source=raw.source, text=text, base=base, scenario=scenario,
                      scenario_source=scenario_source, parameters=parameters)
+
+
+def design_points(spec: SweepSpec, parameters: list[Parameter]) -> int:
+    """The number of design points the spec makes, counted without making them."""
+    design, n = spec.design, len(parameters)
+    if design.kind == "grid":
+        points = 1
+        for p in parameters:
+            points *= len(p.values) if p.kind == "values" else (p.steps or design.steps or 1)
+        return points
+    if design.kind == "lhs":
+        return design.samples
+    if design.kind == "sobol":
+        return design.samples * ((2 * n + 2) if design.second_order else (n + 2))
+    return design.samples * (n + 1)
 
 
 # ------------------------------------------------------------------------------------------------ quick form --
@@ -491,6 +518,12 @@ def parse_vary(text: str, flag: str = "--vary") -> tuple[str, dict | list]:
         value, _ = parse_yaml(item, f"{flag} {dotted}")
         return value
 
+    if rest.startswith("["):  # a YAML list of values, which may hold mappings: PATH=[{a: 1}, {a: 2}]
+        values = scalar(rest)
+        if not isinstance(values, list) or not values:
+            raise ScenarioError(flag, 0, dotted, f"{rest!r}: expected a YAML list of values such as [a, b] or "
+                                                 f"[{{enforcement: 0.5}}, {{enforcement: 0.8}}]")
+        return dotted, values
     if ":" in rest and "," not in rest:
         parts = rest.split(":")
         if len(parts) not in (2, 3):
@@ -555,5 +588,5 @@ def quick_spec(scenario: str | Path, vary: list[str], levers: list[str] = (), *,
             if design == "grid" and isinstance(given, dict) and "steps" not in given:
                 raise ScenarioError("--vary", 0, dotted, "a grid needs the number of values: PATH=LO:HI:N")
     text = ("# made from the command line\n"
-            + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100))
+            + dump_yaml(document))
     return _plan(raw, text, Path("."))

@@ -38,9 +38,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
-import yaml
 
-from ..loader import RawScenario, parse_yaml, scenario_hash
+from ..loader import RawScenario, dump_yaml, parse_yaml, scenario_hash
+from ..messages import printable
 from ..results import environment, file_digests, new_folder, slug, write_json
 from .spec import Parameter, SweepPlan
 from .tasks import Run, RunContext, TaskResult, runs_schema
@@ -52,7 +52,7 @@ KINDS = ("runs", "rounds", "states")
 
 
 class SweepFolderError(Exception):
-    """A folder that is not a sweep, is already finished, or is busy."""
+    """A folder that is not a sweep, is already finished, is busy, or has been damaged or edited."""
 
 
 def _now() -> str:
@@ -75,9 +75,17 @@ def _write_atomic(path: Path, write) -> None:
 def _spec_for_folder(text: str) -> str:
     """The spec as stored in the sweep folder: its scenario points at the copy beside it, so that
     `run.py sweep FOLDER/spec.yaml` reruns it from anywhere (the copy already holds the spec's `set` values, and
-    applying them again changes nothing)."""
-    return re.sub(r"^scenario:[^\n]*$", lambda m: f"scenario: scenario.yaml  # copied here; was {m.group(0)[9:].strip()}",
-                  text, count=1, flags=re.M)
+    applying them again changes nothing). A block-style spec keeps its text and comments; a flow-style one (whose
+    `scenario:` is not at the start of a line) is written out again in block style."""
+    changed, count = re.subn(r"^scenario:[^\n]*$",
+                             lambda m: f"scenario: scenario.yaml  # copied here; was {m.group(0)[9:].strip()}",
+                             text, count=1, flags=re.M)
+    if count:
+        return changed
+    data, _ = parse_yaml(text, "spec")
+    was = data.get("scenario")
+    data["scenario"] = "scenario.yaml"
+    return f"# the sweep's spec, written out in block style; its scenario was {printable(was)}\n" + dump_yaml(data)
 
 
 class SweepFolder:
@@ -88,12 +96,17 @@ class SweepFolder:
             raise SweepFolderError(f"{self.path}: no such folder")
         if not info_path.is_file():
             raise SweepFolderError(f"{self.path}: not a sweep folder (no sweep.json)")
-        self.info = json.loads(info_path.read_text(encoding="utf-8"))
-        self.parameters = [Parameter.from_description(p) for p in self.info["parameters"]]
-        self.total = int(self.info["runs"])
-        self.replicates = int(self.info["replicates"])
-        self.seed = int(self.info["seed"])
-        self.common_random_numbers = bool(self.info.get("common_random_numbers", False))
+        try:
+            self.info = json.loads(info_path.read_text(encoding="utf-8"))
+            self.parameters = [Parameter.from_description(p) for p in self.info["parameters"]]
+            self.total = int(self.info["runs"])
+            self.replicates = int(self.info["replicates"])
+            self.seed = int(self.info["seed"])
+            self.common_random_numbers = bool(self.info.get("common_random_numbers", False))
+            self.info["dimensions"], self.info["tiers"]  # noqa: B018 - present, or the folder is damaged
+        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+            raise SweepFolderError(f"{info_path}: damaged or edited, cannot be read ({type(exc).__name__}: {exc}); "
+                                   f"the sweep cannot be resumed from this folder: start it again") from None
         self._design: pd.DataFrame | None = None
         self._lock_handle = None
 
@@ -109,7 +122,7 @@ class SweepFolder:
             folder = building.path
             (folder / "spec.yaml").write_text(_spec_for_folder(plan.text), encoding="utf-8")
             (folder / "scenario.yaml").write_text(
-                yaml.safe_dump(plan.base.data, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
+                dump_yaml(plan.base.data), encoding="utf-8")
             design.to_parquet(folder / "design.parquet", index=False, engine="pyarrow")
             design.to_csv(folder / "design.csv", index=False)
             (folder / "runs").mkdir()
@@ -157,16 +170,53 @@ class SweepFolder:
 
     def design(self) -> pd.DataFrame:
         if self._design is None:
-            self._design = pd.read_parquet(self.path / "design.parquet")
+            path = self.path / "design.parquet"
+            try:
+                self._design = pd.read_parquet(path)
+            except (OSError, pa.ArrowException, ValueError) as exc:
+                raise SweepFolderError(f"{path}: missing or damaged ({exc}); the sweep cannot be resumed from this "
+                                       f"folder: start it again") from None
+            if len(self._design) * self.replicates != self.total:
+                raise SweepFolderError(f"{path}: holds {len(self._design)} points, but sweep.json says "
+                                       f"{self.total} runs of {self.replicates} replicates; start the sweep again")
         return self._design
+
+    def read_manifest(self) -> dict:
+        path = self.path / "manifest.json"
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise SweepFolderError(f"{path}: damaged ({exc}); the runs are stored: delete manifest.json and "
+                                   f"resume to write it again") from None
+
+    def check_scenario(self) -> None:
+        """The folder's scenario.yaml must be the one the sweep started with (its hash is in sweep.json): a resume
+        on an edited copy would mix runs of two scenarios under one manifest."""
+        from ..loader import ScenarioError, validate_raw
+
+        path = self.path / "scenario.yaml"
+        try:
+            base = self._base()
+            digest = scenario_hash(validate_raw(base))
+        except (OSError, ScenarioError) as exc:
+            raise SweepFolderError(f"{path}: missing or no longer valid ({exc}); restore it or start the sweep "
+                                   f"again") from None
+        expected = (self.info.get("scenario") or {}).get("sha256")
+        if digest != expected:
+            raise SweepFolderError(f"{path}: changed since the sweep started (SHA-256 {digest[:12]}..., sweep.json "
+                                   f"has {str(expected)[:12]}...); restore it, or start a new sweep from the "
+                                   f"changed scenario")
+
+    def _base(self) -> RawScenario:
+        path = self.path / "scenario.yaml"
+        data, origins = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+        return RawScenario(data, origins, str(path))
 
     def schema(self) -> pa.Schema:
         return runs_schema(self.parameters, self.info["dimensions"], self.info["tiers"])
 
     def context(self) -> RunContext:
-        text = (self.path / "scenario.yaml").read_text(encoding="utf-8")
-        data, origins = parse_yaml(text, str(self.path / "scenario.yaml"))
-        base = RawScenario(data, origins, str(self.path / "scenario.yaml"))
+        base = self._base()
         keep = self.keep
         return RunContext(base=base, parameters=tuple(self.parameters), dimensions=tuple(self.info["dimensions"]),
                           tiers=tuple(self.info["tiers"]), max_rounds=self.info.get("max_rounds"),
@@ -185,6 +235,10 @@ class SweepFolder:
     def clean_partial(self) -> list[str]:
         """Delete what a killed process left half-done: temporary files and parts without their runs part."""
         removed = []
+        for path in self.path.iterdir():  # e.g. .manifest.json.tmp, .runs.csv.tmp of a killed finish
+            if path.name.startswith(".") and path.name.endswith(".tmp") and path.is_file():
+                path.unlink()
+                removed.append(path.name)
         runs = self.parts("runs")
         for kind in KINDS:
             folder = self.path / kind
@@ -205,7 +259,14 @@ class SweepFolder:
         """A mask over run indexes: True for runs that a runs part holds."""
         done = np.zeros(self.total, dtype=bool)
         for seq, path in self.parts("runs").items():
-            runs = pq.read_table(path, columns=["run"]).column("run").to_numpy()
+            try:
+                runs = pq.read_table(path, columns=["run"]).column("run").to_numpy()
+            except (OSError, pa.ArrowException, KeyError) as exc:
+                raise SweepFolderError(f"{path}: damaged ({exc}); delete it and resume: its runs are run "
+                                       f"again") from None
+            if len(runs) and (runs.min() < 0 or runs.max() >= self.total):
+                raise SweepFolderError(f"{path}: holds run indexes outside 0 to {self.total - 1}; delete it and "
+                                       f"resume: its runs are run again")
             if done[runs].any() or len(np.unique(runs)) != len(runs):
                 raise SweepFolderError(f"{path}: holds runs that another part already holds")
             done[runs] = True
@@ -270,7 +331,13 @@ class SweepFolder:
         final = self.path / "runs.parquet"
         if final.is_file():
             return pq.read_table(final)
-        tables = [pq.read_table(path, schema=self.schema()) for path in self.parts("runs").values()]
+        tables = []
+        for path in self.parts("runs").values():
+            try:
+                tables.append(pq.read_table(path, schema=self.schema()))
+            except (OSError, pa.ArrowException) as exc:
+                raise SweepFolderError(f"{path}: damaged ({exc}); delete it and resume: its runs are run "
+                                       f"again") from None
         if not tables:
             return self.schema().empty_table()
         return pa.concat_tables(tables).sort_by("run")
