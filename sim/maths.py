@@ -228,14 +228,16 @@ def treaty_utility(loss, reservation, members, value, alive, spill, externality)
     return np.where(members, value[None, :] - loss, outside)
 
 
-def mandate_share(position: np.ndarray, ideal: np.ndarray, texts: np.ndarray, salience: np.ndarray) -> np.ndarray:
+def mandate_share(position: np.ndarray, ideal: np.ndarray, texts: np.ndarray, salience: np.ndarray,
+                  to_ideal: np.ndarray | None = None) -> np.ndarray:
     """How far each state's mandate has come toward each text (N,T), in [0, 1]: 1 - L(t, p_i) / L(t, x_i).
 
     0 while the mandate is at the ideal, 1 when the mandate is the text itself: blocking a text that one's own
     delegation has all but put forward costs credibility (an audience cost, Fearon 1994).
     """
     to_mandate = distance_matrix(position, texts, salience)
-    to_ideal = distance_matrix(ideal, texts, salience)
+    if to_ideal is None:  # the loss of each text, when the caller has not computed it already
+        to_ideal = distance_matrix(ideal, texts, salience)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(to_ideal > 1e-12, 1.0 - to_mandate / to_ideal, 1.0)
     return np.clip(share, 0.0, 1.0)

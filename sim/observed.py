@@ -26,11 +26,11 @@ from .loader import (
     _child_types,
     _data_path,
     _field_names,
-    _pydantic_message,
-    _read_text,
     _suggest,
     format_path,
     parse_yaml,
+    pydantic_message,
+    read_text,
 )
 
 __all__ = [
@@ -309,7 +309,7 @@ def _from_pydantic(raw: RawScenario, exc: ValidationError) -> ObservedError:
     problems = []
     for error in exc.errors():
         path, value = _data_path(raw, error["loc"])
-        message = _pydantic_message(error, value)
+        message = pydantic_message(error, value)
         if error["type"] == "extra_forbidden":
             parent_types: list[Any] = [Observed]
             for key in path[:-1]:
@@ -341,7 +341,7 @@ def load_observed(path: str | Path) -> Observed:
     path = Path(path)
     source = str(path)
     try:
-        data, origins = parse_yaml(_read_text(path), source)
+        data, origins = parse_yaml(read_text(path, "observed-outcomes file"), source)
     except ScenarioError as exc:
         message = exc.message
         if "!!timestamp" in message:  # the shared reader allows no YAML dates; say how to write one instead

@@ -85,8 +85,6 @@ BAD = [
     ("unknown key", HEAD + "outcomes: 3\n", 6, "outcomes", "unknown key (did you mean 'outcome'?)"),
     ("unknown source", HEAD + "events:\n  - {date: \"2020\", event: x, source: b}\n", 7, "events[0].source",
      "unknown source 'b'"),
-    ("unquoted date", HEAD + "events:\n  - {date: 2020-01-02, event: x, source: a}\n", 7, "events[0].date",
-     'a date must be written in quotes, e.g. "2024-12-24"'),
     ("no such day", HEAD + "events:\n  - {date: \"2023-02-29\", event: x, source: a}\n", 7, "events[0].date",
      "not a day of that month"),
     ("bad date text", HEAD + "parties:\n  - {date: \"Sep 2015\", count: 4, source: a}\n", 7, "parties[0].date",
@@ -102,7 +100,7 @@ BAD = [
      "source: a}\n  - {state: US, stage: opening, decision: not_signed, source: a}\n", 8, "decisions[1].state",
      "US already has a decision at stage opening (decisions[0], line 7)"),
     ("lower-case state", HEAD + "decisions:\n  - {state: us, stage: opening, decision: signed, source: a}\n", 7,
-     "decisions[0].state", "should match pattern"),
+     "decisions[0].state", "is not allowed here"),
     ("text agreed after the outcome", HEAD + "text_agreed: {result: adopted_by_consensus, body: C, date: "
      "\"2025\", source: a}\n", 5, "outcome.date", "before the text was agreed"),
     ("not a mapping", "- 1\n- 2\n", 1, "", "must be a YAML mapping"),
@@ -171,3 +169,13 @@ def test_joined_at_gives_binary_facts_for_named_states_only():
     assert budapest["FR"] == 1 and budapest["ZA"] == 0 and budapest["RU"] == 0 and "DE" in budapest
     assert "SE" not in budapest  # Sweden is past the letter M of the partial source: unknown, not outside
     assert load_observed(OBSERVED / "oewg_2021_2025.yaml").joined_at("adoption") == {"US": 1, "RU": 1}
+
+
+def test_an_unquoted_date_reads_as_the_same_date(tmp_path):
+    """Scenario and observed files are read by YAML 1.2 rules, so 2020-01-02 without quotes is the text of a date,
+    exactly as "2020-01-02" is."""
+    quoted = tmp_path / "quoted.yaml"
+    bare = tmp_path / "bare.yaml"
+    quoted.write_text(HEAD + 'events:\n  - {date: "2020-01-02", event: x, source: a}\n', encoding="utf-8")
+    bare.write_text(HEAD + "events:\n  - {date: 2020-01-02, event: x, source: a}\n", encoding="utf-8")
+    assert obs.load_observed(quoted).events == obs.load_observed(bare).events

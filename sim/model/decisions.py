@@ -79,7 +79,7 @@ def evaluate(model: "NegotiationModel", texts: np.ndarray, rule: str | None = No
         treaty.norm_externality, model.parties_needed, model.engaged, locked)
     utility = maths.treaty_utility(loss, model.reservation_now, members, value, alive, treaty.public_good_share,
                                    treaty.norm_externality)
-    mandate = maths.mandate_share(model.position, model.ideal, texts, model.salience)
+    mandate = maths.mandate_share(model.position, model.ideal, texts, model.salience, loss)
     declaration, cost = maths.declarations(utility, model.reservation_now, members, weight, model.engaged,
                                            protocol.objection_cost, protocol.isolation_cost, protocol.mandate_cost,
                                            mandate)
