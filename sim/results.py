@@ -25,7 +25,7 @@ import pandas as pd
 from .loader import scenario_hash, scenario_to_yaml
 from .runner import RunResult
 
-__all__ = ["environment", "new_folder", "write_run", "write_table", "write_json", "slug"]
+__all__ = ["environment", "new_folder", "program", "write_run", "write_table", "write_json", "slug"]
 
 DEPENDENCIES = ("mesa", "numpy", "pandas", "pyarrow", "pydantic", "pyyaml", "matplotlib", "scipy", "salib",
                 "dask", "distributed")
@@ -33,6 +33,12 @@ DEPENDENCIES = ("mesa", "numpy", "pandas", "pyarrow", "pydantic", "pyyaml", "mat
 
 def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:60] or "run"
+
+
+def program() -> str:
+    """How to call this program again, for hints and reproduce lines: the console script when it was the way in,
+    else `python3 run.py` (Debian and other systems without a `python` command have `python3`)."""
+    return "treatysim" if Path(sys.argv[0]).name == "treatysim" else "python3 run.py"
 
 
 def environment() -> dict:
@@ -179,9 +185,9 @@ def write_run(
 
 
 def _reproduce_line(source, seed, overrides, rounds) -> str:
-    parts = ["python", "run.py", "run", str(source or "scenario.yaml"), "--seed", str(seed)]
+    parts = ["run", str(source or "scenario.yaml"), "--seed", str(seed)]
     if rounds:
         parts += ["--rounds", str(rounds)]
     for item in overrides or []:
         parts += ["--set", item]
-    return shlex.join(parts)
+    return f"{program()} {shlex.join(parts)}"

@@ -141,7 +141,9 @@ def cmd_compare(args) -> int:
 
 
 def _reproduce_line(args) -> str:
-    parts = ["python run.py compare", args.scenario_a, args.scenario_b, f"--replicates {args.replicates}",
+    from ..results import program
+
+    parts = [f"{program()} compare", args.scenario_a, args.scenario_b, f"--replicates {args.replicates}",
              f"--seed {args.seed}", f"--confidence {args.confidence}"]
     if args.rounds:
         parts.append(f"--rounds {args.rounds}")

@@ -115,6 +115,7 @@ def cmd_sweep(args) -> int:
     from ..sweep.design import build_design
     from ..sweep.engine import execute, stored_failures
     from ..sweep.executors import WorkerError, make_executor
+    from ..results import program
     from ..sweep.storage import SweepFolder, SweepFolderError
 
     _check_usage(args)
@@ -160,12 +161,12 @@ def cmd_sweep(args) -> int:
             raise
         done = int(folder.done().sum())
         print(f"interrupted: {done} of {folder.total} runs stored; resume with: "
-              f"python run.py sweep --resume {folder.path}", file=sys.stderr)
+              f"{program()} sweep --resume {folder.path}", file=sys.stderr)
         return ExitCode.INTERRUPTED
     except WorkerError as exc:
         done = int(folder.done().sum())
         raise UserError(f"{exc}; {done} of {folder.total} runs stored; resume with: "
-                        f"python run.py sweep --resume {folder.path}", ExitCode.RUNS_FAILED) from exc
+                        f"{program()} sweep --resume {folder.path}", ExitCode.RUNS_FAILED) from exc
     except SweepFolderError as exc:
         raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
     finally:

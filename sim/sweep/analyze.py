@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..results import environment, file_digests, new_folder, slug, write_json
+from ..results import environment, file_digests, new_folder, program, slug, write_json
 from .design import design_seed, salib_problem, unit_column
 from .storage import SweepFolder
 
@@ -279,7 +279,7 @@ def analyze(folder: SweepFolder | str | Path, bins: int = 5, figures: bool = Tru
         raise AnalysisError(f"{folder.path}: no runs stored yet")
     if not folder.finished:
         notes.append(f"the sweep is not finished: {len(runs)} of {folder.total} runs stored "
-                     f"(finish it with run.py sweep --resume {folder.path})")
+                     f"(finish it with {program()} sweep --resume {folder.path})")
     failed = int(runs["error"].notna().sum())
     if failed:
         notes.append(f"{failed} runs failed; chances are among the {len(runs) - failed} completed runs "

@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from ..loader import RawScenario, parse_yaml, scenario_hash
-from ..results import environment, file_digests, new_folder, slug, write_json
+from ..results import environment, file_digests, new_folder, program, slug, write_json
 from .spec import Parameter, SweepPlan
 from .tasks import Run, RunContext, TaskResult, runs_schema
 
@@ -312,7 +312,7 @@ class SweepFolder:
             "history": self.history(),
             "environment": environment(),
             "files": file_digests(self.path),
-            "reproduce": ("python run.py " + shlex.join(command)) if command else None,
+            "reproduce": f"{program()} {shlex.join(command)}" if command else None,
         }
         if totals:
             manifest.update(totals)
