@@ -112,7 +112,7 @@ def _on_sigterm(signum, frame):
 
 
 def cmd_sweep(args) -> int:
-    from ..sweep.design import build_design
+    from ..sweep.design import build_design, duplicate_points
     from ..sweep.engine import execute, stored_failures
     from ..sweep.executors import WorkerError, make_executor
     from ..results import program
@@ -138,6 +138,12 @@ def cmd_sweep(args) -> int:
             design = build_design(plan)
         except ValueError as exc:  # SALib refusing a design it cannot make
             raise UserError(f"{plan.source}: design: {exc}", ExitCode.INVALID_INPUT) from exc
+        repeats = duplicate_points(design, plan.parameters)
+        if repeats and plan.spec.design.kind in ("grid", "lhs"):  # Sobol and Morris samples repeat by design
+            shown = ", ".join(f"point {p} = point {q}" for p, q in list(repeats.items())[:3])
+            print(f"warning: {len(repeats)} of {len(design)} design points repeat another point's values ({shown}"
+                  f"{', ...' if len(repeats) > 3 else ''}); their runs count as more replicates of one setting",
+                  file=sys.stderr)
     # The executor comes before the folder: an unreachable scheduler leaves no unfinished sweep behind.
     try:
         executor = make_executor(args.executor, args.workers, args.scheduler)
