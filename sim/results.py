@@ -144,6 +144,7 @@ def write_run(
     command: list[str] | None = None,
     figures: bool = True,
     animate: bool = False,
+    vector: str | None = None,
 ) -> Path:
     """Write a finished run to a new folder under `parent` and return its path."""
     scenario = result.scenario
@@ -159,7 +160,7 @@ def write_run(
             from . import plots  # matplotlib is only imported when figures are wanted
 
             if figures:
-                plots.write_run_figures(folder, result)
+                plots.write_run_figures(folder, result, vector=vector)
             if animate:
                 plots.write_animation(folder / "negotiation.gif", result)
         manifest = {

@@ -51,6 +51,10 @@ def add_compare(sub) -> None:
     p.add_argument("--confidence", type=_confidence, default=0.95, help="confidence level (default 0.95)")
     p.add_argument("--out", default="results", metavar="DIR",
                    help="folder in which the comparison's new results folder is made (default: results)")
+    p.add_argument("--no-figures", action="store_true",
+                   help="skip the figures (differences.png: a forest plot of B - A; outcomes.png: outcome shares)")
+    p.add_argument("--vector", choices=("svg", "pdf"), default=None,
+                   help="also write each figure as SVG or PDF (beside its 200 dpi PNG)")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON instead of text")
     p.add_argument("--quiet", action="store_true", help="print only the results folder")
     p.set_defaults(handler=cmd_compare)
@@ -115,6 +119,10 @@ def cmd_compare(args) -> int:
 
             write_table(folder, "failures", pd.DataFrame(comparison.failures))
         write_json(folder / "comparison.json", summary)
+        if not args.no_figures:
+            from ..plots import write_compare_figures
+
+            write_compare_figures(folder, comparison, label_a, label_b, vector=args.vector)
         (folder / "report.txt").write_text(report + "\n", encoding="utf-8")
         manifest = {
             "kind": "compare",

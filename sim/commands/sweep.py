@@ -218,7 +218,9 @@ def add_analyze(sub) -> None:
     p.add_argument("folder", help="a sweep folder, e.g. results/<sweep-id>")
     p.add_argument("--bins", type=positive_int, default=5, metavar="N",
                    help="bins for a numeric parameter with more than 12 distinct values (default 5)")
-    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    p.add_argument("--vector", choices=("svg", "pdf"), default=None,
+                   help="also write each figure as SVG or PDF (beside its 200 dpi PNG)")
     p.add_argument("--quiet", action="store_true", help="print only the analysis folder")
     p.set_defaults(handler=cmd_analyze)
 
@@ -229,7 +231,7 @@ def cmd_analyze(args) -> int:
 
     try:
         folder = SweepFolder(args.folder)
-        report = analyze(folder, bins=args.bins, figures=not args.no_figures)
+        report = analyze(folder, bins=args.bins, figures=not args.no_figures, vector=args.vector)
     except (SweepFolderError, AnalysisError) as exc:
         raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
     if args.quiet:

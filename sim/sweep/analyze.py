@@ -285,17 +285,27 @@ def response_summary(done: pd.DataFrame, by: str | None) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------------------------- figures --
 def _plt():
-    import matplotlib
+    from .. import plots  # the project's figure style and outcome colours (and the Agg backend)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return plots.plt
 
 
-def _chances_figure(table: pd.DataFrame, parameter: str, levels: list, path: Path) -> None:
+def _title(sweep: str, runs: int, what: str) -> str:
+    return f"{what}\nsweep {sweep}, n = {runs} runs"
+
+
+def _chances_figure(table: pd.DataFrame, parameter: str, levels: list, folder: Path, stem: str, title: str,
+                    vector: str | None) -> list[str]:
+    from ..plots import OUTCOME_LABELS, STYLE, legend_outside, outcome_colour, save_figure
+
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.9 * len(levels) + 3), 3.8))
+    with plt.rc_context(STYLE):
+        return save_figure(_draw_chances(plt, table, parameter, levels, title, OUTCOME_LABELS, outcome_colour,
+                                         legend_outside), folder, stem, vector)
+
+
+def _draw_chances(plt, table, parameter, levels, title, labels, colour_of, legend_outside):
+    fig, ax = plt.subplots(figsize=(min(7.5, max(5.0, 0.7 * len(levels) + 3.5)), 3.8), layout="constrained")
     positions = np.arange(len(levels))
     outcomes = list(dict.fromkeys(table["outcome"]))
     width = 0.8 / max(1, len(outcomes))
@@ -305,23 +315,32 @@ def _chances_figure(table: pd.DataFrame, parameter: str, levels: list, path: Pat
         below = np.clip(share - rows["ci_low"].to_numpy(dtype=float), 0.0, None)
         above = np.clip(rows["ci_high"].to_numpy(dtype=float) - share, 0.0, None)
         offset = (j - (len(outcomes) - 1) / 2) * width
-        ax.errorbar(positions + offset, share, yerr=[below, above], fmt="o", capsize=3, label=outcome)
+        ax.errorbar(positions + offset, share, yerr=[below, above], fmt="o", capsize=3, color=colour_of(outcome),
+                    label=labels.get(outcome, outcome))
     ax.set_xticks(positions)
     ax.set_xticklabels([str(v) for v in levels], rotation=30 if len(levels) > 5 else 0, ha="right"
                        if len(levels) > 5 else "center")
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel(parameter)
     ax.set_ylabel("chance (95% Wilson interval)")
-    ax.legend(fontsize="small", loc="best")
+    legend_outside(ax, ax.get_legend_handles_labels()[0], title="outcome")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    ax.set_title(title, loc="left")
+    return fig
 
 
-def _heatmap_figure(grid: pd.DataFrame, counts: pd.DataFrame, title: str, path: Path) -> None:
+def _heatmap_figure(grid: pd.DataFrame, counts: pd.DataFrame, title: str, folder: Path, stem: str,
+                    vector: str | None) -> list[str]:
+    from ..plots import STYLE, save_figure
+
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(max(4.5, 0.8 * grid.shape[1] + 2.5), max(3.5, 0.55 * grid.shape[0] + 2)))
+    with plt.rc_context(STYLE):
+        return save_figure(_draw_heatmap(plt, grid, counts, title), folder, stem, vector)
+
+
+def _draw_heatmap(plt, grid, counts, title):
+    fig, ax = plt.subplots(figsize=(min(7.5, max(4.5, 0.8 * grid.shape[1] + 3)), max(3.5, 0.55 * grid.shape[0] + 2.2)),
+                           layout="constrained")
     image = ax.imshow(grid.to_numpy(dtype=float), vmin=0, vmax=1, cmap="viridis", aspect="auto", origin="lower")
     ax.set_xticks(range(grid.shape[1]))
     ax.set_xticklabels([str(c) for c in grid.columns], rotation=30, ha="right")
@@ -332,20 +351,30 @@ def _heatmap_figure(grid: pd.DataFrame, counts: pd.DataFrame, title: str, path: 
     values = grid.to_numpy(dtype=float)
     for (i, j), share in np.ndenumerate(values):
         if share == share:
-            ax.text(j, i, f"{share:.0%}\n(n={int(counts.iat[i, j])})", ha="center", va="center", fontsize=7,
+            ax.text(j, i, f"{share:.0%}\n(n={int(counts.iat[i, j])})", ha="center", va="center", fontsize=9,
                     color="white" if share < 0.6 else "black")
     fig.colorbar(image, ax=ax, label="chance of agreement")
-    ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    ax.set_title(title, loc="left")
+    return fig
 
 
-def _sensitivity_figure(table: pd.DataFrame, kind: str, path: Path) -> None:
+def _sensitivity_figure(table: pd.DataFrame, kind: str, folder: Path, stem: str, title: str,
+                        vector: str | None) -> list[str]:
+    from ..plots import STYLE, save_figure
+
     plt = _plt()
+    with plt.rc_context(STYLE):
+        return save_figure(_draw_sensitivity(plt, table, kind, title), folder, stem, vector)
+
+
+def _draw_sensitivity(plt, table, kind, title):
     responses = list(dict.fromkeys(table["response"]))
-    fig, axes = plt.subplots(1, len(responses), figsize=(4.2 * len(responses), 3.6), squeeze=False)
-    for ax, response in zip(axes[0], responses):
+    columns = min(2, len(responses))
+    rows_n = -(-len(responses) // columns)
+    fig, axes = plt.subplots(rows_n, columns, figsize=(7.5, 3.2 * rows_n + 0.6), squeeze=False, layout="constrained")
+    for ax in axes.flat[len(responses):]:
+        ax.set_visible(False)
+    for ax, response in zip(axes.flat, responses):
         rows = table[table["response"] == response]
         names = list(rows["parameter"])
         positions = np.arange(len(names))
@@ -358,17 +387,17 @@ def _sensitivity_figure(table: pd.DataFrame, kind: str, path: Path) -> None:
             ax.plot(positions, rows["sigma"], "kD", label="sigma")
             ax.set_ylabel("elementary effect")
         ax.set_xticks(positions)
-        ax.set_xticklabels(names, rotation=30, ha="right", fontsize="small")
-        ax.set_title(response)
+        ax.set_xticklabels(names, rotation=30, ha="right")
+        ax.set_title(response, loc="left")
         ax.grid(alpha=0.3, axis="y")
-    axes[0][0].legend(fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    axes[0][0].legend()
+    fig.suptitle(title)
+    return fig
 
 
 # ----------------------------------------------------------------------------------------------------- main --
-def analyze(folder: SweepFolder | str | Path, bins: int = 5, figures: bool = True) -> AnalysisReport:
+def analyze(folder: SweepFolder | str | Path, bins: int = 5, figures: bool = True,
+            vector: str | None = None) -> AnalysisReport:
     """Analyse a sweep folder's stored runs and write the tables and figures to a new analysis folder in it."""
     if not isinstance(folder, SweepFolder):
         folder = SweepFolder(folder)
@@ -470,20 +499,22 @@ def analyze(folder: SweepFolder | str | Path, bins: int = 5, figures: bool = Tru
             sensitivity.to_csv(out / name, index=False)
             written.append(name)
         if figures:
+            completed = int(runs["error"].isna().sum())
             for parameter in folder.parameters:
                 rows = by_parameter[by_parameter["parameter"] == parameter.path]
                 if rows.empty:
                     continue
-                name = f"outcomes_{slug(parameter.path)}.png"
-                _chances_figure(rows, parameter.path, levels_of[parameter.path], out / name)
-                written.append(name)
+                n = int(rows.drop_duplicates("value")["runs"].sum())
+                written += _chances_figure(rows, parameter.path, levels_of[parameter.path], out,
+                                           f"outcomes_{slug(parameter.path)}",
+                                           _title(folder.id, n, f"Chance of each outcome by {parameter.path}"), vector)
             if heatmap is not None and heatmap.size:
-                _heatmap_figure(heatmap, counts, "Chance of agreement", out / "heatmap_agreement.png")
-                written.append("heatmap_agreement.png")
+                written += _heatmap_figure(heatmap, counts, _title(folder.id, completed, "Chance of agreement"), out,
+                                           "heatmap_agreement", vector)
             if sensitivity is not None:
-                name = "sobol.png" if kind == "sobol" else "morris.png"
-                _sensitivity_figure(sensitivity, kind, out / name)
-                written.append(name)
+                label = "Sobol indices" if kind == "sobol" else "Morris elementary effects"
+                written += _sensitivity_figure(sensitivity, kind, out, "sobol" if kind == "sobol" else "morris",
+                                               _title(folder.id, completed, label), vector)
         write_json(out / "manifest.json", {
             "kind": "analysis",
             "sweep": folder.id,
