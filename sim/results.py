@@ -145,6 +145,7 @@ def write_run(
     figures: bool = True,
     animate: bool = False,
     vector: str | None = None,
+    report: bool = False,
 ) -> Path:
     """Write a finished run to a new folder under `parent` and return its path."""
     scenario = result.scenario
@@ -181,6 +182,11 @@ def write_run(
             "files": file_digests(folder),
             "reproduce": _reproduce_line(source, result.seed, overrides, rounds_override),
         }
+        if report:  # written from the finished files, then listed in the manifest, which comes last
+            from .report import run_report
+
+            run_report(folder, result, manifest, manifest["files"])
+            manifest["files"] = file_digests(folder)
         write_json(folder / "manifest.json", manifest)
     return building.final
 

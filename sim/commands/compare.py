@@ -55,6 +55,9 @@ def add_compare(sub) -> None:
                    help="skip the figures (differences.png: a forest plot of B - A; outcomes.png: outcome shares)")
     p.add_argument("--vector", choices=("svg", "pdf"), default=None,
                    help="also write each figure as SVG or PDF (beside its 200 dpi PNG)")
+    p.add_argument("--report", action="store_true",
+                   help="also write report.html: outcomes, the report, figures, every difference and provenance on "
+                        "one self-contained page")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON instead of text")
     p.add_argument("--quiet", action="store_true", help="print only the results folder")
     p.set_defaults(handler=cmd_compare)
@@ -135,6 +138,11 @@ def cmd_compare(args) -> int:
             "files": file_digests(folder),
             "reproduce": _reproduce_line(args),
         }
+        if args.report:  # written from the finished files, then listed in the manifest, which comes last
+            from ..report import compare_report
+
+            compare_report(folder, comparison, label_a, label_b, report, manifest, manifest["files"])
+            manifest["files"] = file_digests(folder)
         write_json(folder / "manifest.json", manifest)
     final = building.final
 
