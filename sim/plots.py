@@ -295,11 +295,14 @@ def _size_of(capability: np.ndarray, largest: float) -> np.ndarray:
 
 def issue_space(ax, scenario: Scenario, states_now: pd.DataFrame, draft: dict[str, float], dims: tuple[str, str],
                 title: str = "", colours: dict[str, str] | None = None, legend: bool = True,
-                label_layout: bool = True) -> list:
+                label_layout: bool = False) -> list:
     """Draw the issue space on two dimensions: states sized by capability and coloured by coalition, the draft
     core as a star, each tier's floor or ceiling as a line, objectors ringed in red; state ids beside their dots
     (up to 40 states), moved off each other and off the star by adjustText when label_layout. The legend (with a
-    key for dot size) goes outside the axes on the right; returns its handles."""
+    key for dot size) goes outside the axes on the right; returns its handles.
+
+    label_layout is off by default here because the layout pass costs a few tenths of a second per drawing, which a
+    live view redrawing every round may not afford; the run figures (issue_space_figure) turn it on."""
     handles, labels = _issue_space(ax, scenario, states_now, draft, dims, title, colours, legend)
     if label_layout and labels[0]:
         _spread_labels(ax, *labels)
