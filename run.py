@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Entry point: `python run.py COMMAND ...` (the same as the `treatysim` console script)."""
+"""Entry point: `python3 run.py COMMAND ...` (the same as the `treatysim` console script)."""
 import sys
 
 from sim.cli import main

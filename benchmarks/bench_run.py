@@ -1,7 +1,7 @@
 """Wall time and peak memory of one full run: the synthetic 193-state scenario in both activation regimes, and
 scenarios/wpcnt.yaml.
 
-    python benchmarks/bench_run.py [--repeats 7]
+    python3 benchmarks/bench_run.py [--repeats 7]
 
 Each case is run once to warm up, then `repeats` times; the median wall time is printed with the peak memory the
 run allocated (tracemalloc, measured on a separate run so that tracing does not slow the timed ones) and the process's

@@ -1,7 +1,7 @@
 """Wall time of one run of each scenario in the library, against the budget of 0.5 s per 193-state run with random
 activation (scenarios/un_cybercrime.yaml and its variants are the 193-state cases).
 
-    python benchmarks/bench_scenarios.py [--repeats 7]
+    python3 benchmarks/bench_scenarios.py [--repeats 7]
 
 Each scenario is run once to warm up, then with seeds 0..repeats-1; the median, min and max wall time of run_once
 (model construction included, loading the YAML not) and the median number of rounds are printed. The UN scenario is

@@ -1,7 +1,7 @@
 """Sweep throughput and memory: runs per second for scenarios/wpcnt.yaml with 1 and 2 workers, Mesa's batch_run doing
 the same runs for comparison, and the peak memory of a 20,000-run sweep.
 
-    python benchmarks/bench_sweep.py [--runs 3000] [--memory-runs 20000] [--skip-memory] [--skip-mesa]
+    python3 benchmarks/bench_sweep.py [--runs 3000] [--memory-runs 20000] [--skip-memory] [--skip-mesa]
 
 Throughput is measured on the sweep machinery as `run.py sweep` uses it (design, seeds, local process pool, Parquet
 part files, the sorted table and manifest at the end), timed from the start of execution to the manifest, pool
@@ -9,7 +9,7 @@ start-up included. batch_run gets the very same runs: the same scenario and the 
 DataCollector collecting at every step (batch_run needs one value per step). Its results are checked against the
 sweep's, so both did the same work.
 
-Memory: a 20,000-run sweep is run as `python run.py sweep ...` in a subprocess with 2 workers; its process tree
+Memory: a 20,000-run sweep is run as `python3 run.py sweep ...` in a subprocess with 2 workers; its process tree
 (the sweep process, the pool's fork server and workers) is sampled every 0.2 s with psutil: the peak of the summed
 proportional set size (PSS, which splits pages shared between forked processes), the peak of the summed resident
 size (RSS, which counts them in every process) and the largest single process.

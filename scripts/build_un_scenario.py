@@ -1,7 +1,7 @@
 """Build scenarios/un_cybercrime.yaml from the UN General Assembly cyber votes in data/unga.
 
-    python scripts/build_un_scenario.py --out scenarios/un_cybercrime.yaml --force
-    python scripts/build_un_scenario.py --capabilities my_capabilities.csv --out scenarios/un_mine.yaml
+    python3 scripts/build_un_scenario.py --out scenarios/un_cybercrime.yaml --force
+    python3 scripts/build_un_scenario.py --capabilities my_capabilities.csv --out scenarios/un_mine.yaml
 
 Every UN member state that voted on at least one of the six 2018-2019 cyber resolutions becomes a state agent. The
 mapping from votes to the scenario is deliberately simple, so that it can be argued with; it is written into the

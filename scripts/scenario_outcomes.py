@@ -1,6 +1,6 @@
 """Print the outcome table of docs/scenarios.md: every scenario and variant over the same seeded replicates.
 
-    python scripts/scenario_outcomes.py [--replicates 30] [--seed 0]
+    python3 scripts/scenario_outcomes.py [--replicates 30] [--seed 0]
 
 For each file: the number of states, how the runs ended, the mean number of core members (signatories of an adopted
 text, or supporters of the last draft when none was adopted) and the mean number of rounds. The replicate seeds are

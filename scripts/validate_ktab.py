@@ -1,6 +1,6 @@
 """Cross-model check against KTAB's Spatial Model of Politics; prints the tables of docs/validation.md.
 
-    python scripts/validate_ktab.py [--replicates 20] [--repeats 5]
+    python3 scripts/validate_ktab.py [--replicates 20] [--repeats 5]
 
 For dummyData_3Dim and SOE-Pol-Comp (data/ktab), three forecasts of where each actor ends, on KTAB's 0-100 scale:
 - KTAB: the last turn of KTAB's own reference run (data/ktab/*.ktab-history.csv);

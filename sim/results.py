@@ -29,7 +29,7 @@ import pandas as pd
 from .loader import scenario_hash, scenario_to_yaml
 from .runner import RunResult
 
-__all__ = ["environment", "new_folder", "write_run", "write_table", "write_json", "slug"]
+__all__ = ["environment", "new_folder", "program", "write_run", "write_table", "write_json", "slug"]
 
 DEPENDENCIES = ("mesa", "numpy", "pandas", "pyarrow", "pydantic", "pyyaml", "matplotlib", "scipy", "salib",
                 "dask", "distributed")
@@ -37,6 +37,12 @@ DEPENDENCIES = ("mesa", "numpy", "pandas", "pyarrow", "pydantic", "pyyaml", "mat
 
 def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:60] or "run"
+
+
+def program() -> str:
+    """How to call this program again, for hints and reproduce lines: the console script when it was the way in,
+    else `python3 run.py` (Debian and other systems without a `python` command have `python3`)."""
+    return "treatysim" if Path(sys.argv[0]).name == "treatysim" else "python3 run.py"
 
 
 def environment() -> dict:
@@ -177,6 +183,8 @@ def write_run(
     command: list[str] | None = None,
     figures: bool = True,
     animate: bool = False,
+    vector: str | None = None,
+    report: bool = False,
 ) -> Path:
     """Write a finished run to a new folder under `parent` and return its path."""
     scenario = result.scenario
@@ -195,7 +203,7 @@ def write_run(
             from . import plots  # matplotlib is only imported when figures are wanted
 
             if figures:
-                plots.write_run_figures(folder, result)
+                plots.write_run_figures(folder, result, vector=vector)
             if animate:
                 plots.write_animation(folder / "negotiation.gif", result)
         manifest = {
@@ -216,14 +224,19 @@ def write_run(
             "files": file_digests(folder),
             "reproduce": _reproduce_line(source, result.seed, overrides, rounds_override),
         }
+        if report:  # written from the finished files, then listed in the manifest, which comes last
+            from .report import run_report
+
+            run_report(folder, result, manifest, manifest["files"])
+            manifest["files"] = file_digests(folder)
         write_json(folder / "manifest.json", manifest)
     return building.final
 
 
 def _reproduce_line(source, seed, overrides, rounds) -> str:
-    parts = ["python", "run.py", "run", str(source or "scenario.yaml"), "--seed", str(seed)]
+    parts = ["run", str(source or "scenario.yaml"), "--seed", str(seed)]
     if rounds:
         parts += ["--rounds", str(rounds)]
     for item in overrides or []:
         parts += ["--set", item]
-    return shlex.join(parts)
+    return f"{program()} {shlex.join(parts)}"

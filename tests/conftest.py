@@ -1,4 +1,5 @@
-"""Shared fixtures: paths of the shipped scenarios, and a fixture that writes scenario files."""
+"""Shared fixtures: paths of the shipped scenarios, a fixture that writes scenario files, and the skip of the
+dashboard's tests where its [app] extra is not installed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
+
+
+def skip_without_app() -> None:
+    """Skip the calling test module when the dashboard's [app] extra is not installed (the command line installs
+    without it; the README's test command and CI install it, so there these tests run)."""
+    from sim.commands.app import INSTALL_APP, missing_app_packages
+
+    missing = missing_app_packages()
+    if missing:
+        pytest.skip(f"the [app] extra is not installed ({', '.join(missing)}): {INSTALL_APP}",
+                    allow_module_level=True)
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.cli import main
+from .conftest import ROOT, SCENARIOS, skip_without_app
 
-from .conftest import ROOT, SCENARIOS
+skip_without_app()
+
+from sim.cli import main  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's; .ci/run installs it when missing
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

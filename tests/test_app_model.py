@@ -12,13 +12,16 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from sim.app.live import LiveNegotiation, build_scenario, model_params, scenario_files, states_now
-from sim.app.views import issue_space_figure, over_time_figure, round_status, states_rows, why_stuck, why_stuck_text
-from sim.loader import ScenarioError, load_scenario
-from sim.runner import explain, rounds_table, run_once, states_table
-from sim.schema import DECISION_RULES, Protocol, Rules
+from .conftest import SCENARIOS, skip_without_app
 
-from .conftest import SCENARIOS
+skip_without_app()
+
+from sim.app.live import LiveNegotiation, build_scenario, model_params, scenario_files, states_now  # noqa: E402
+from sim.app.views import (issue_space_figure, over_time_figure, round_status, states_rows, why_stuck,  # noqa: E402
+                           why_stuck_text)
+from sim.loader import ScenarioError, load_scenario  # noqa: E402
+from sim.runner import explain, rounds_table, run_once, states_table  # noqa: E402
+from sim.schema import DECISION_RULES, Protocol, Rules  # noqa: E402
 
 # Mesa's own SolaraViz trips Solara's hook checker when it is imported; that is Mesa's to fix, not ours.
 pytestmark = pytest.mark.filterwarnings("ignore:.*ComponentsView.*:UserWarning")

@@ -189,7 +189,7 @@ def test_schema_accepts_the_shipped_scenarios():
 
 
 def test_run_py_and_console_script_agree(tmp_path):
-    """`python run.py` is the same entry point as the console script: exit codes pass through."""
+    """`python3 run.py` is the same entry point as the console script: exit codes pass through."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, str(ROOT / "run.py"), "validate", str(SCENARIOS / "classroom.yaml")],
                           capture_output=True, text=True, env=env, cwd=tmp_path)

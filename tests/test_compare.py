@@ -18,7 +18,7 @@ CLASSROOM = SCENARIOS / "classroom.yaml"
 TWO_THIRDS = SCENARIOS / "variants" / "classroom_two_thirds.yaml"
 COMPARE_FILES = {"manifest.json", "comparison.json", "report.txt", "scenario_a.yaml", "scenario_b.yaml",
                  "runs.parquet", "runs.csv", "membership.parquet", "membership.csv", "differences.parquet",
-                 "differences.csv"}
+                 "differences.csv", "differences.png", "outcomes.png"}
 
 
 def test_wilson_interval_matches_the_textbook_value():

@@ -12,7 +12,7 @@ from .conftest import ROOT
 
 def test_scenario_format_fields_match_the_schema():
     """docs/scenario-format.md holds exactly the field tables the schema generates (run
-    `python -m sim.docgen --write` after changing sim/schema.py)."""
+    `python3 -m sim.docgen --write` after changing sim/schema.py)."""
     document = (ROOT / "docs" / "scenario-format.md").read_text(encoding="utf-8")
     assert docgen.render(document) == document
 

@@ -193,6 +193,6 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path):
             process.kill()
             process.wait()
     assert process.returncode == 130, err
-    assert "resume with: python run.py sweep --resume" in err
+    assert "resume with: python3 run.py sweep --resume" in err
     sweep = SweepFolder(folder[0])
     assert 0 < sweep.done().sum() < sweep.total  # what finished before the signal was stored (in one part)

@@ -35,8 +35,9 @@ def run_sweep(spec_path, out, executor, **options) -> SweepFolder:
 
 
 def final_table(folder: SweepFolder) -> pd.DataFrame:
-    """The stored table without wall times (the one column that measures the machine, not the model)."""
-    return pd.read_parquet(folder.path / "runs.parquet").drop(columns="wall_time_s")
+    """The stored table without wall times (the one column that measures the machine, not the model) and the
+    sweep's id (which names the folder)."""
+    return pd.read_parquet(folder.path / "runs.parquet").drop(columns=["wall_time_s", "sweep"])
 
 
 SMALL = """

@@ -21,6 +21,22 @@ from .options import port
 DEFAULT_PORT = 8765  # Solara's own default
 DEFAULT_SCENARIO = "classroom.yaml"  # the file the lesson in docs/classroom.md uses, opened when none is given
 STARTUP_TIMEOUT_S = 120.0
+# The distributions of the [app] extra (pyproject.toml) that the dashboard cannot start without.
+APP_PACKAGES = ("solara", "solara-assets", "altair", "ipyvuetify", "networkx")
+INSTALL_APP = 'python3 -m pip install -c constraints.txt -e ".[app]"'
+
+
+def missing_app_packages() -> list[str]:
+    """The dashboard's packages that are not installed here (the command line installs without them)."""
+    from importlib import metadata
+
+    missing = []
+    for name in APP_PACKAGES:
+        try:
+            metadata.version(name)
+        except metadata.PackageNotFoundError:
+            missing.append(name)
+    return missing
 
 
 def add_app(sub) -> None:
@@ -44,10 +60,11 @@ def _choose_scenario(given: str | None, folder: Path) -> Path:
     if given is not None:
         return Path(given)
     from ..app.live import scenario_files
+    from ..results import program
 
     files = scenario_files(folder)
     if not files:
-        raise UserError(f"{folder}: no scenario files (*.yaml) here; name one: run.py app SCENARIO",
+        raise UserError(f"{folder}: no scenario files (*.yaml) here; name one: {program()} app SCENARIO",
                         ExitCode.USAGE)
     preferred = [f for f in files if f.name == DEFAULT_SCENARIO]
     return (preferred or files)[0]
@@ -153,6 +170,11 @@ def _stop(server: subprocess.Popen) -> None:
 
 def cmd_app(args) -> int:
     from ..loader import ScenarioError, load_scenario
+
+    missing = missing_app_packages()
+    if missing:
+        raise UserError(f"the dashboard needs packages that are not installed: {', '.join(missing)}; install them "
+                        f"in the checkout with: {INSTALL_APP}", ExitCode.USAGE)
 
     folder = Path(args.scenarios)
     path = _choose_scenario(args.scenario, folder)

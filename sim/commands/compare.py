@@ -51,6 +51,13 @@ def add_compare(sub) -> None:
     p.add_argument("--confidence", type=_confidence, default=0.95, help="confidence level (default 0.95)")
     p.add_argument("--out", default="results", metavar="DIR",
                    help="folder in which the comparison's new results folder is made (default: results)")
+    p.add_argument("--no-figures", action="store_true",
+                   help="skip the figures (differences.png: a forest plot of B - A; outcomes.png: outcome shares)")
+    p.add_argument("--vector", choices=("svg", "pdf"), default=None,
+                   help="also write each figure as SVG or PDF (beside its 200 dpi PNG)")
+    p.add_argument("--report", action="store_true",
+                   help="also write report.html: outcomes, the report, figures, every difference and provenance on "
+                        "one self-contained page")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON instead of text")
     p.add_argument("--quiet", action="store_true", help="print only the results folder")
     p.set_defaults(handler=cmd_compare)
@@ -115,6 +122,10 @@ def cmd_compare(args) -> int:
 
             write_table(folder, "failures", pd.DataFrame(comparison.failures))
         write_json(folder / "comparison.json", summary)
+        if not args.no_figures:
+            from ..plots import write_compare_figures
+
+            write_compare_figures(folder, comparison, label_a, label_b, vector=args.vector)
         (folder / "report.txt").write_text(report + "\n", encoding="utf-8")
         manifest = {
             "kind": "compare",
@@ -127,6 +138,11 @@ def cmd_compare(args) -> int:
             "files": file_digests(folder),
             "reproduce": _reproduce_line(args),
         }
+        if args.report:  # written from the finished files, then listed in the manifest, which comes last
+            from ..report import compare_report
+
+            compare_report(folder, comparison, label_a, label_b, report, manifest, manifest["files"])
+            manifest["files"] = file_digests(folder)
         write_json(folder / "manifest.json", manifest)
     final = building.final
 
@@ -141,7 +157,9 @@ def cmd_compare(args) -> int:
 
 
 def _reproduce_line(args) -> str:
-    parts = ["python run.py compare", args.scenario_a, args.scenario_b, f"--replicates {args.replicates}",
+    from ..results import program
+
+    parts = [f"{program()} compare", args.scenario_a, args.scenario_b, f"--replicates {args.replicates}",
              f"--seed {args.seed}", f"--confidence {args.confidence}"]
     if args.rounds:
         parts.append(f"--rounds {args.rounds}")

@@ -77,8 +77,10 @@ def cmd_import(args) -> int:
                 raise
     except FileExistsError:
         raise UserError(f"{target}: already exists; not overwritten", ExitCode.USAGE) from None
+    from ..results import program
+
     print(f"wrote {target} ({len(scenario.states)} states, {len(scenario.dimensions)} dimensions); "
-          f"try: python run.py run {target}")
+          f"try: {program()} run {target}")
     return ExitCode.OK
 
 

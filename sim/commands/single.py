@@ -23,7 +23,12 @@ def add_run(sub) -> None:
                         "states.USA.flexibility=0.5 (repeatable)")
     p.add_argument("--out", default="results", metavar="DIR",
                    help="folder in which the run's new results folder is made (default: results)")
-    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    p.add_argument("--vector", choices=("svg", "pdf"), default=None,
+                   help="also write each figure as SVG or PDF (beside its 200 dpi PNG)")
+    p.add_argument("--report", action="store_true",
+                   help="also write report.html: summary, explanation, figures, tables and provenance on one "
+                        "self-contained page")
     p.add_argument("--animate", action="store_true",
                    help="also write negotiation.gif, the issue-space map round by round")
     p.add_argument("--quiet", action="store_true", help="print only the results folder")
@@ -41,7 +46,8 @@ def cmd_run(args) -> int:
     result = run_once(scenario, seed=args.seed, max_rounds=args.rounds)
     folder = write_run(result, args.out, source=args.scenario, overrides=args.overrides,
                        rounds_override=args.rounds, command=getattr(args, "argv", None),
-                       figures=not args.no_figures, animate=args.animate)
+                       figures=not args.no_figures, animate=args.animate, vector=args.vector,
+                       report=args.report)
     if args.json:
         print(json.dumps({**result.summary, "results": str(folder)}, indent=2))
     elif args.quiet:

@@ -112,9 +112,10 @@ def _on_sigterm(signum, frame):
 
 
 def cmd_sweep(args) -> int:
-    from ..sweep.design import build_design
+    from ..sweep.design import build_design, duplicate_points
     from ..sweep.engine import execute, stored_failures
     from ..sweep.executors import WorkerError, make_executor
+    from ..results import program
     from ..sweep.storage import SweepFolder, SweepFolderError
 
     _check_usage(args)
@@ -147,6 +148,12 @@ def cmd_sweep(args) -> int:
             design = build_design(plan)
         except ValueError as exc:  # SALib refusing a design it cannot make
             raise UserError(f"{plan.source}: design: {exc}", ExitCode.INVALID_INPUT) from exc
+        repeats = duplicate_points(design, plan.parameters)
+        if repeats and plan.spec.design.kind in ("grid", "lhs"):  # Sobol and Morris samples repeat by design
+            shown = ", ".join(f"point {p} = point {q}" for p, q in list(repeats.items())[:3])
+            print(f"warning: {len(repeats)} of {len(design)} design points repeat another point's values ({shown}"
+                  f"{', ...' if len(repeats) > 3 else ''}); their runs count as more replicates of one setting",
+                  file=sys.stderr)
     # The executor comes before the folder: an unreachable scheduler leaves no unfinished sweep behind.
     try:
         executor = make_executor(args.executor, args.workers, args.scheduler)
@@ -170,12 +177,12 @@ def cmd_sweep(args) -> int:
             raise
         done = int(folder.done().sum())
         print(f"interrupted: {done} of {folder.total} runs stored; resume with: "
-              f"python run.py sweep --resume {folder.path}", file=sys.stderr)
+              f"{program()} sweep --resume {folder.path}", file=sys.stderr)
         return ExitCode.INTERRUPTED
     except WorkerError as exc:
         done = int(folder.done().sum())
         raise UserError(f"{exc}; {done} of {folder.total} runs stored; resume with: "
-                        f"python run.py sweep --resume {folder.path}", ExitCode.RUNS_FAILED) from exc
+                        f"{program()} sweep --resume {folder.path}", ExitCode.RUNS_FAILED) from exc
     except SweepFolderError as exc:
         raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
     except OSError as exc:
@@ -232,7 +239,9 @@ def add_analyze(sub) -> None:
     p.add_argument("folder", help="a sweep folder, e.g. results/<sweep-id>")
     p.add_argument("--bins", type=positive_int, default=5, metavar="N",
                    help="bins for a numeric parameter with more than 12 distinct values (default 5)")
-    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    p.add_argument("--vector", choices=("svg", "pdf"), default=None,
+                   help="also write each figure as SVG or PDF (beside its 200 dpi PNG)")
     p.add_argument("--quiet", action="store_true", help="print only the analysis folder")
     p.set_defaults(handler=cmd_analyze)
 
@@ -243,7 +252,7 @@ def cmd_analyze(args) -> int:
 
     try:
         folder = SweepFolder(args.folder)
-        report = analyze(folder, bins=args.bins, figures=not args.no_figures)
+        report = analyze(folder, bins=args.bins, figures=not args.no_figures, vector=args.vector)
     except (SweepFolderError, AnalysisError) as exc:
         raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
     if args.quiet:

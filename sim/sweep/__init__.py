@@ -14,12 +14,12 @@ from .design import build_design, run_seed
 from .engine import SweepReport, execute
 from .executors import DaskExecutor, PoolExecutor, SerialExecutor, WorkerError, make_executor
 from .spec import SweepPlan, SweepSpec, load_spec, quick_spec
-from .storage import SweepFolder, SweepFolderError
+from .storage import SweepFolder, SweepFolderError, load_runs
 
 __all__ = [
     "SweepPlan", "SweepSpec", "load_spec", "quick_spec",
     "build_design", "run_seed",
-    "SweepFolder", "SweepFolderError",
+    "SweepFolder", "SweepFolderError", "load_runs",
     "SerialExecutor", "PoolExecutor", "DaskExecutor", "make_executor", "WorkerError",
     "SweepReport", "execute",
 ]

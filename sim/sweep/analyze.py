@@ -5,7 +5,12 @@
 - A heatmap of the chance of agreement when exactly two parameters vary.
 - First-order and total Sobol indices (design: sobol) or Morris elementary effects (design: morris), computed by
   SALib on numeric responses averaged over each point's replicates: the agreement indicator (outcome is agreement),
-  entry into force, rounds, and the number of core members.
+  entry into force, rounds, and the number of core members; with a warning when the sample is too small to trust.
+- Rounds, core membership and entry into force by value of each parameter (with 95% t intervals), which say
+  something when the outcome itself does not vary.
+- Analysis by lever: a value of a rules field that the run's decision rule does not read (the threshold under
+  consensus) is not pooled with the values that do something; notes name parameters with no effect or no
+  detectable effect, and design points that repeat another point's values.
 
 Everything is written as CSV tables and PNG figures into a new analysis/ folder of the sweep (analysis-2, ... when
 one exists already); the tables are also returned for printing.
@@ -20,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..results import environment, file_digests, new_folder, slug, write_json
-from .design import design_seed, salib_problem, unit_column
-from .storage import SweepFolder
+from ..results import environment, file_digests, new_folder, program, slug, write_json
+from .design import design_seed, duplicate_points, salib_problem, unit_column
+from .storage import SweepFolder, nullable_frame
 
 __all__ = ["AnalysisError", "AnalysisReport", "analyze", "wilson_interval", "outcome_chances", "format_report",
            "RESPONSES"]
@@ -35,6 +40,18 @@ RESPONSES = {
     "core_members_n": "states in the core (mean)",
 }
 KNOWN_OUTCOMES = ("agreement", "partial_agreement", "signed_not_in_force", "stalemate", "collapse", "timeout")
+# Rules fields that only some decision rules read (sim/schema.py, Rules: the threshold is a share for majority_count,
+# majority_capability and plurilateral; min_states is plurilateral's). Under another rule their values change
+# nothing, and pooling those runs with the rest would blur the effect they have where they apply.
+READ_ONLY_UNDER = {
+    "rules.threshold": ("majority_count", "majority_capability", "plurilateral"),
+    "rules.min_states": ("plurilateral",),
+}
+# Below these, the indices are mostly sampling noise: Sobol' estimates need base samples in the hundreds to
+# thousands (Saltelli et al. 2010 use 500 and more); Morris screening, 10 or more trajectories (Campolongo et al.
+# 2007 use 10 to 20).
+SMALL_SOBOL = 512
+SMALL_MORRIS = 10
 
 
 class AnalysisError(Exception):
@@ -50,6 +67,8 @@ class AnalysisReport:
     failed: int
     overall: pd.DataFrame
     by_parameter: pd.DataFrame
+    responses: pd.DataFrame | None = None
+    outcome_varies: bool = True
     heatmap: pd.DataFrame | None = None
     sensitivity: pd.DataFrame | None = None
     sensitivity_kind: str | None = None
@@ -181,22 +200,112 @@ def _sensitivity(folder: SweepFolder, runs: pd.DataFrame, notes: list[str]) -> t
         frames.append(frame)
     if not frames:
         return None, kind
-    return pd.concat(frames, ignore_index=True), kind
+    table = pd.concat(frames, ignore_index=True)
+    _small_sample_notes(folder, kind, table, notes)
+    return table, kind
+
+
+def _small_sample_notes(folder: SweepFolder, kind: str, table: pd.DataFrame, notes: list[str]) -> None:
+    samples = int(folder.info["design"].get("samples") or 0)
+    if kind == "sobol":
+        indices = table[["S1", "ST"]].to_numpy(dtype=float)
+        widest = float(np.nanmax(table[["S1_conf", "ST_conf"]].to_numpy(dtype=float)))
+        outside = bool(np.any((indices < -0.05) | (indices > 1.05)))
+        if samples < SMALL_SOBOL or outside:
+            notes.append(f"warning: sobol: a base sample of N = {samples} is too small to trust these indices "
+                         f"(they range from {np.nanmin(indices):.2f} to {np.nanmax(indices):.2f}, where 0 to 1 is "
+                         f"possible, with 95% half-widths up to {widest:.2f}); rerun with --samples "
+                         f"{max(SMALL_SOBOL, 2 * samples)} or more before reading them")
+    elif samples < SMALL_MORRIS:
+        notes.append(f"warning: morris: {samples} trajectories are too few to rank the parameters reliably "
+                     f"(use {SMALL_MORRIS} or more: --samples {SMALL_MORRIS})")
+
+
+# ---------------------------------------------------------------------------------------------- by lever --
+def _decision_rules(folder: SweepFolder, runs: pd.DataFrame) -> pd.Series | None:
+    """The decision rule of each run: its design point's, or the base scenario's when the rule is not varied."""
+    if "rules.decision" in runs.columns:
+        return runs["rules.decision"].astype(object)
+    from ..loader import ScenarioError, validate_raw
+
+    try:
+        rule = validate_raw(folder.context().base).rules.decision
+    except ScenarioError:  # the runs say why; the analysis then pools as it must
+        return None
+    return pd.Series(rule, index=runs.index, dtype=object)
+
+
+def _effect_note(done: pd.DataFrame, path: str) -> str | None:
+    """A note when a parameter's values make no difference, or none that the runs can detect."""
+    if done[path].nunique(dropna=True) < 2:
+        return None
+    counts = pd.crosstab(done[path], done["outcome"])
+    shares = counts.div(counts.sum(axis=1), axis=0).to_numpy(dtype=float)
+    means = done.groupby(path, observed=True)[["rounds", "core_members_n"]].mean().to_numpy(dtype=float,
+                                                                                          na_value=np.nan)
+    if np.allclose(shares, shares[0]) and np.allclose(means, means[0], equal_nan=True):
+        return (f"{path}: no effect: every value gives the same outcome shares, mean rounds and mean core "
+                f"membership")
+    if counts.shape[1] >= 2:
+        from scipy.stats import chi2_contingency
+
+        p_value = float(chi2_contingency(counts.to_numpy()).pvalue)
+        if p_value >= 0.05:
+            return (f"{path}: no detectable effect on the outcome (chi-square test of outcome by value, "
+                    f"p = {p_value:.2f})")
+    return None
+
+
+def _mean_interval(values: pd.Series) -> tuple[float, float, float]:
+    from scipy import stats
+
+    x = values.dropna().to_numpy(dtype=float)
+    if len(x) == 0:
+        return np.nan, np.nan, np.nan
+    mean = float(x.mean())
+    if len(x) < 2 or np.allclose(x, x[0]):
+        return mean, mean, mean
+    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+    return mean, mean - half, mean + half
+
+
+def response_summary(done: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """Mean rounds and core members (95% t intervals) and the share in force, overall or by a column's values."""
+    groups = [("all", done)] if by is None else list(done.groupby(by, sort=True, observed=True))
+    records = []
+    for value, rows in groups:
+        record = {"value": value, "runs": len(rows)}
+        for column in ("rounds", "core_members_n"):
+            mean, low, high = _mean_interval(rows[column])
+            record.update({f"{column}_mean": mean, f"{column}_low": low, f"{column}_high": high})
+        record["in_force_share"] = float(rows["in_force"].astype(float).mean()) if len(rows) else np.nan
+        records.append(record)
+    return pd.DataFrame.from_records(records)
 
 
 # ------------------------------------------------------------------------------------------------- figures --
 def _plt():
-    import matplotlib
+    from .. import plots  # the project's figure style and outcome colours (and the Agg backend)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return plots.plt
 
 
-def _chances_figure(table: pd.DataFrame, parameter: str, levels: list, path: Path) -> None:
+def _title(sweep: str, runs: int, what: str) -> str:
+    return f"{what}\nsweep {sweep}, n = {runs} runs"
+
+
+def _chances_figure(table: pd.DataFrame, parameter: str, levels: list, folder: Path, stem: str, title: str,
+                    vector: str | None) -> list[str]:
+    from ..plots import OUTCOME_LABELS, STYLE, legend_outside, outcome_colour, save_figure
+
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.9 * len(levels) + 3), 3.8))
+    with plt.rc_context(STYLE):
+        return save_figure(_draw_chances(plt, table, parameter, levels, title, OUTCOME_LABELS, outcome_colour,
+                                         legend_outside), folder, stem, vector)
+
+
+def _draw_chances(plt, table, parameter, levels, title, labels, colour_of, legend_outside):
+    fig, ax = plt.subplots(figsize=(min(7.5, max(5.0, 0.7 * len(levels) + 3.5)), 3.8), layout="constrained")
     positions = np.arange(len(levels))
     outcomes = list(dict.fromkeys(table["outcome"]))
     width = 0.8 / max(1, len(outcomes))
@@ -206,23 +315,32 @@ def _chances_figure(table: pd.DataFrame, parameter: str, levels: list, path: Pat
         below = np.clip(share - rows["ci_low"].to_numpy(dtype=float), 0.0, None)
         above = np.clip(rows["ci_high"].to_numpy(dtype=float) - share, 0.0, None)
         offset = (j - (len(outcomes) - 1) / 2) * width
-        ax.errorbar(positions + offset, share, yerr=[below, above], fmt="o", capsize=3, label=outcome)
+        ax.errorbar(positions + offset, share, yerr=[below, above], fmt="o", capsize=3, color=colour_of(outcome),
+                    label=labels.get(outcome, outcome))
     ax.set_xticks(positions)
     ax.set_xticklabels([str(v) for v in levels], rotation=30 if len(levels) > 5 else 0, ha="right"
                        if len(levels) > 5 else "center")
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel(parameter)
     ax.set_ylabel("chance (95% Wilson interval)")
-    ax.legend(fontsize="small", loc="best")
+    legend_outside(ax, ax.get_legend_handles_labels()[0], title="outcome")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    ax.set_title(title, loc="left")
+    return fig
 
 
-def _heatmap_figure(grid: pd.DataFrame, counts: pd.DataFrame, title: str, path: Path) -> None:
+def _heatmap_figure(grid: pd.DataFrame, counts: pd.DataFrame, title: str, folder: Path, stem: str,
+                    vector: str | None) -> list[str]:
+    from ..plots import STYLE, save_figure
+
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(max(4.5, 0.8 * grid.shape[1] + 2.5), max(3.5, 0.55 * grid.shape[0] + 2)))
+    with plt.rc_context(STYLE):
+        return save_figure(_draw_heatmap(plt, grid, counts, title), folder, stem, vector)
+
+
+def _draw_heatmap(plt, grid, counts, title):
+    fig, ax = plt.subplots(figsize=(min(7.5, max(4.5, 0.8 * grid.shape[1] + 3)), max(3.5, 0.55 * grid.shape[0] + 2.2)),
+                           layout="constrained")
     image = ax.imshow(grid.to_numpy(dtype=float), vmin=0, vmax=1, cmap="viridis", aspect="auto", origin="lower")
     ax.set_xticks(range(grid.shape[1]))
     ax.set_xticklabels([str(c) for c in grid.columns], rotation=30, ha="right")
@@ -233,20 +351,30 @@ def _heatmap_figure(grid: pd.DataFrame, counts: pd.DataFrame, title: str, path: 
     values = grid.to_numpy(dtype=float)
     for (i, j), share in np.ndenumerate(values):
         if share == share:
-            ax.text(j, i, f"{share:.0%}\n(n={int(counts.iat[i, j])})", ha="center", va="center", fontsize=7,
+            ax.text(j, i, f"{share:.0%}\n(n={int(counts.iat[i, j])})", ha="center", va="center", fontsize=9,
                     color="white" if share < 0.6 else "black")
     fig.colorbar(image, ax=ax, label="chance of agreement")
-    ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    ax.set_title(title, loc="left")
+    return fig
 
 
-def _sensitivity_figure(table: pd.DataFrame, kind: str, path: Path) -> None:
+def _sensitivity_figure(table: pd.DataFrame, kind: str, folder: Path, stem: str, title: str,
+                        vector: str | None) -> list[str]:
+    from ..plots import STYLE, save_figure
+
     plt = _plt()
+    with plt.rc_context(STYLE):
+        return save_figure(_draw_sensitivity(plt, table, kind, title), folder, stem, vector)
+
+
+def _draw_sensitivity(plt, table, kind, title):
     responses = list(dict.fromkeys(table["response"]))
-    fig, axes = plt.subplots(1, len(responses), figsize=(4.2 * len(responses), 3.6), squeeze=False)
-    for ax, response in zip(axes[0], responses):
+    columns = min(2, len(responses))
+    rows_n = -(-len(responses) // columns)
+    fig, axes = plt.subplots(rows_n, columns, figsize=(7.5, 3.2 * rows_n + 0.6), squeeze=False, layout="constrained")
+    for ax in axes.flat[len(responses):]:
+        ax.set_visible(False)
+    for ax, response in zip(axes.flat, responses):
         rows = table[table["response"] == response]
         names = list(rows["parameter"])
         positions = np.arange(len(names))
@@ -259,27 +387,27 @@ def _sensitivity_figure(table: pd.DataFrame, kind: str, path: Path) -> None:
             ax.plot(positions, rows["sigma"], "kD", label="sigma")
             ax.set_ylabel("elementary effect")
         ax.set_xticks(positions)
-        ax.set_xticklabels(names, rotation=30, ha="right", fontsize="small")
-        ax.set_title(response)
+        ax.set_xticklabels(names, rotation=30, ha="right")
+        ax.set_title(response, loc="left")
         ax.grid(alpha=0.3, axis="y")
-    axes[0][0].legend(fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    axes[0][0].legend()
+    fig.suptitle(title)
+    return fig
 
 
 # ----------------------------------------------------------------------------------------------------- main --
-def analyze(folder: SweepFolder | str | Path, bins: int = 5, figures: bool = True) -> AnalysisReport:
+def analyze(folder: SweepFolder | str | Path, bins: int = 5, figures: bool = True,
+            vector: str | None = None) -> AnalysisReport:
     """Analyse a sweep folder's stored runs and write the tables and figures to a new analysis folder in it."""
     if not isinstance(folder, SweepFolder):
         folder = SweepFolder(folder)
-    runs = folder.read_runs().to_pandas()
+    runs = nullable_frame(folder.read_runs())
     notes: list[str] = []
     if runs.empty:
         raise AnalysisError(f"{folder.path}: no runs stored yet")
     if not folder.finished:
         notes.append(f"the sweep is not finished: {len(runs)} of {folder.total} runs stored "
-                     f"(finish it with run.py sweep --resume {folder.path})")
+                     f"(finish it with {program()} sweep --resume {folder.path})")
     failed = int(runs["error"].notna().sum())
     if failed:
         notes.append(f"{failed} runs failed; chances are among the {len(runs) - failed} completed runs "
@@ -287,21 +415,53 @@ def analyze(folder: SweepFolder | str | Path, bins: int = 5, figures: bool = Tru
     outcomes = _outcome_order(runs["outcome"].dropna())
 
     overall = outcome_chances(runs, None, outcomes).drop(columns="value")
-    parts, levels_of = [], {}
+    outcome_varies = len(outcomes) > 1
+    duplicates = duplicate_points(folder.design(), folder.parameters)
+    if duplicates and folder.info["design"]["kind"] in ("grid", "lhs"):
+        shown = ", ".join(f"point {p} = point {q}" for p, q in list(duplicates.items())[:3])
+        notes.append(f"{len(duplicates)} design points repeat another point's values ({shown}"
+                     f"{', ...' if len(duplicates) > 3 else ''}): their runs are pooled as more replicates of one "
+                     f"setting")
+    rules = _decision_rules(folder, runs)
+    parts, response_parts, levels_of = [], [response_summary(runs[runs["error"].isna()], None)], {}
+    response_parts[0].insert(0, "parameter", "all")
     grouped = runs.copy()
     for parameter in folder.parameters:
         column, levels = _levels(runs, parameter, bins)
         grouped[parameter.path] = column
         levels_of[parameter.path] = levels
-        table = outcome_chances(grouped, parameter.path, outcomes)
+        subset = grouped
+        readers = READ_ONLY_UNDER.get(parameter.path)
+        if readers and rules is not None:
+            reads = rules.isin(readers).to_numpy(dtype=bool)
+            ignoring = sorted(set(rules[~reads]))
+            if not reads.any():
+                notes.append(f"{parameter.path}: does nothing under {', '.join(ignoring)} (the rule of every run): "
+                             f"no table for it")
+                continue
+            if not reads.all():
+                notes.append(f"{parameter.path}: {int((~reads).sum())} runs under {', '.join(ignoring)} left out of "
+                             f"its table (that rule does not read it)")
+                subset = grouped[reads]
+        note = _effect_note(subset[subset["error"].isna()], parameter.path)
+        if note:
+            notes.append(note)
+        table = outcome_chances(subset, parameter.path, outcomes)
         if table.empty:
             continue
         table.insert(0, "parameter", parameter.path)
         table.insert(1, "section", parameter.section)
         parts.append(table)
+        summary = response_summary(subset[subset["error"].isna()], parameter.path)
+        summary.insert(0, "parameter", parameter.path)
+        response_parts.append(summary)
     by_parameter = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["parameter", "section", "value", "outcome", "runs", "count", "share", "failed", "ci_low",
                  "ci_high"])
+    responses = pd.concat(response_parts, ignore_index=True)
+    if not outcome_varies and outcomes:
+        notes.append(f"every completed run ends in {outcomes[0]}: see rounds and core membership by value "
+                     f"(responses_by_parameter.csv)")
 
     heatmap = counts = None
     if len(folder.parameters) == 2:
@@ -327,7 +487,8 @@ def analyze(folder: SweepFolder | str | Path, bins: int = 5, figures: bool = Tru
         written = []
         overall.to_csv(out / "outcomes.csv", index=False)
         by_parameter.to_csv(out / "outcomes_by_parameter.csv", index=False)
-        written += ["outcomes.csv", "outcomes_by_parameter.csv"]
+        responses.to_csv(out / "responses_by_parameter.csv", index=False)
+        written += ["outcomes.csv", "outcomes_by_parameter.csv", "responses_by_parameter.csv"]
         if heatmap is not None:
             long = heatmap.stack(future_stack=True).rename("agreement").reset_index()
             long["runs"] = counts.stack(future_stack=True).to_numpy()
@@ -338,20 +499,22 @@ def analyze(folder: SweepFolder | str | Path, bins: int = 5, figures: bool = Tru
             sensitivity.to_csv(out / name, index=False)
             written.append(name)
         if figures:
+            completed = int(runs["error"].isna().sum())
             for parameter in folder.parameters:
                 rows = by_parameter[by_parameter["parameter"] == parameter.path]
                 if rows.empty:
                     continue
-                name = f"outcomes_{slug(parameter.path)}.png"
-                _chances_figure(rows, parameter.path, levels_of[parameter.path], out / name)
-                written.append(name)
+                n = int(rows.drop_duplicates("value")["runs"].sum())
+                written += _chances_figure(rows, parameter.path, levels_of[parameter.path], out,
+                                           f"outcomes_{slug(parameter.path)}",
+                                           _title(folder.id, n, f"Chance of each outcome by {parameter.path}"), vector)
             if heatmap is not None and heatmap.size:
-                _heatmap_figure(heatmap, counts, "Chance of agreement", out / "heatmap_agreement.png")
-                written.append("heatmap_agreement.png")
+                written += _heatmap_figure(heatmap, counts, _title(folder.id, completed, "Chance of agreement"), out,
+                                           "heatmap_agreement", vector)
             if sensitivity is not None:
-                name = "sobol.png" if kind == "sobol" else "morris.png"
-                _sensitivity_figure(sensitivity, kind, out / name)
-                written.append(name)
+                label = "Sobol indices" if kind == "sobol" else "Morris elementary effects"
+                written += _sensitivity_figure(sensitivity, kind, out, "sobol" if kind == "sobol" else "morris",
+                                               _title(folder.id, completed, label), vector)
         write_json(out / "manifest.json", {
             "kind": "analysis",
             "sweep": folder.id,
@@ -366,7 +529,8 @@ def analyze(folder: SweepFolder | str | Path, bins: int = 5, figures: bool = Tru
             "files": file_digests(out),
         })
     return AnalysisReport(path=building.final, sweep=folder.id, runs=len(runs), expected=folder.total,
-                          failed=failed, overall=overall, by_parameter=by_parameter, heatmap=heatmap,
+                          failed=failed, overall=overall, by_parameter=by_parameter, responses=responses,
+                          outcome_varies=outcome_varies, heatmap=heatmap,
                           sensitivity=sensitivity, sensitivity_kind=kind if sensitivity is not None else None,
                           notes=notes, files=written)
 
@@ -396,6 +560,15 @@ def format_report(report: AnalysisReport) -> str:
                 cells.append(f"{_pct(r.share, r.ci_low, r.ci_high):>22}")
             shown = f"{value:.6g}" if isinstance(value, float) else str(value)
             lines.append("  " + f"{shown:<18}" + "".join(cells) + f"{int(group['runs'].iloc[0]):>7}")
+    if report.responses is not None and not report.outcome_varies:
+        lines.append("")
+        lines.append("Rounds and core members (mean [95% t interval]) and share in force:")
+        for row in report.responses.itertuples():
+            shown = f"{row.value:.6g}" if isinstance(row.value, float) else str(row.value)
+            where = "all runs" if row.parameter == "all" else f"{row.parameter} = {shown}"
+            lines.append(f"  {where:<40} rounds {row.rounds_mean:6.1f} [{row.rounds_low:.1f}, {row.rounds_high:.1f}]"
+                         f"  core {row.core_members_n_mean:5.1f} [{row.core_members_n_low:.1f}, "
+                         f"{row.core_members_n_high:.1f}]  in force {row.in_force_share:.0%}  ({row.runs} runs)")
     if report.heatmap is not None:
         lines.append("")
         lines.append(f"Chance of agreement by {report.heatmap.index.name} (rows) and {report.heatmap.columns.name} "
@@ -411,5 +584,5 @@ def format_report(report: AnalysisReport) -> str:
             columns = ["response", "parameter", "mu", "mu_star", "sigma", "mu_star_conf"]
         lines.append(report.sensitivity[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     for note in report.notes:
-        lines.append(f"note: {note}")
+        lines.append(note if note.startswith("warning: ") else f"note: {note}")
     return "\n".join(lines)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .spec import Parameter, SweepPlan
 
-__all__ = ["build_design", "run_seed", "run_seeds", "salib_problem", "design_seed", "unit_column"]
+__all__ = ["build_design", "run_seed", "run_seeds", "salib_problem", "design_seed", "unit_column", "duplicate_points"]
 
 # Run seeds use spawn keys (run,); the design sampler uses a key of another length, so the two never share a stream.
 _DESIGN_KEY = (0x5EED, 0xDE5)
@@ -107,6 +107,20 @@ def _column(p: Parameter, values: list) -> pd.Series:
     encoded = [p.encode(v) for v in values]
     dtype = {"float": "float64", "int": "int64", "bool": "bool", "str": "object", "json": "object"}[p.codec]
     return pd.Series(encoded, dtype=dtype)
+
+
+def duplicate_points(design: pd.DataFrame, parameters: list[Parameter]) -> dict[int, int]:
+    """Design points whose parameter values repeat an earlier point's, each mapped to the first such point (a grid
+    with a repeated value, or a whole-number parameter that a sampler gives the same value twice). Their runs are
+    so many more replicates of one point, which the analysis pools; Sobol and Morris need every point, so there
+    they are expected."""
+    columns = [p.path for p in parameters]
+    if not columns or design.empty:
+        return {}
+    keys = design[columns].astype(str).agg("\x1f".join, axis=1)
+    first = keys.groupby(keys, sort=False).transform(lambda k: k.index[0])
+    repeated = first != design.index
+    return {int(design.at[i, "point"]): int(design.at[first[i], "point"]) for i in design.index[repeated]}
 
 
 def point_overrides(parameters: list[Parameter], row: dict) -> dict:

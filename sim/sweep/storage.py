@@ -10,7 +10,7 @@ manifest.
       runs/part-NNNNNN.parquet     per-run rows, written as runs finish
       rounds/part-NNNNNN.parquet   per-round records (keep: rounds), same part numbers as runs/
       states/part-NNNNNN.parquet   per-state records (keep: states)
-      runs.parquet, runs.csv       every run, sorted by run index (written at the end)
+      runs.parquet, runs.csv       every run, sorted by run index, with the sweep's id (written at the end)
       failures.csv                 the runs that raised, if any
       manifest.json                written last: a sweep without it is not finished
 
@@ -18,7 +18,12 @@ Why this survives kill -9: a part file is written under a hidden temporary name 
 either exists whole or not at all; the rounds and states parts of a flush are renamed before its runs part, so a run
 counts as done only once everything it produced is on disk. A resume deletes temporary files and the rounds and
 states parts that have no runs part, then runs exactly the run indexes that no runs part holds. The folder is locked
-(flock) while a process works on it, so two resumes cannot write the same runs.
+(flock) while a process works on it, so two resumes cannot write the same runs; the lock file goes when it is
+released.
+
+Missing values have one convention: null in Parquet, an empty cell in CSV, and pd.NA in pandas, where load_runs
+gives nullable types (Int64, boolean, Float64, string) and pd.read_parquet on runs.parquet does the same. A value is
+missing when it is unknown (the run failed, or its design point has no such tier); an empty list of states is "".
 """
 
 from __future__ import annotations
@@ -41,11 +46,11 @@ import pyarrow.parquet as pq
 
 from ..loader import RawScenario, dump_yaml, parse_yaml, scenario_hash
 from ..messages import printable
-from ..results import environment, file_digests, new_folder, slug, write_json
+from ..results import environment, file_digests, new_folder, program, slug, write_json
 from .spec import Parameter, SweepPlan
 from .tasks import Run, RunContext, TaskResult, runs_schema
 
-__all__ = ["SweepFolder", "PartWriter", "SweepFolderError"]
+__all__ = ["SweepFolder", "PartWriter", "SweepFolderError", "load_runs", "nullable_frame", "query_name"]
 
 PART = re.compile(r"^part-(\d{6,})\.parquet$")
 KINDS = ("runs", "rounds", "states")
@@ -53,6 +58,44 @@ KINDS = ("runs", "rounds", "states")
 
 class SweepFolderError(Exception):
     """A folder that is not a sweep, is already finished, is busy, or has been damaged or edited."""
+
+
+def _nullable(arrow_type: pa.DataType):
+    if pa.types.is_boolean(arrow_type):
+        return pd.BooleanDtype()
+    if pa.types.is_integer(arrow_type):
+        return pd.Int64Dtype()
+    if pa.types.is_floating(arrow_type):
+        return pd.Float64Dtype()
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return pd.StringDtype()  # missing is pd.NA, as in the other nullable types
+    return None
+
+
+def nullable_frame(table: pa.Table) -> pd.DataFrame:
+    """A runs table as pandas with nullable types, so that a missing value is pd.NA in every column (rather than
+    NaN in floats, None in an object column of booleans, and integers turned into floats)."""
+    return table.to_pandas(types_mapper=_nullable)
+
+
+def query_name(column: str) -> str:
+    """The name of a column for DataFrame.query: a parameter's dotted path with `__` for each dot
+    (rules.threshold -> rules__threshold). load_runs(..., query_names=True) renames every column so."""
+    return column.replace(".", "__").replace(":", "_")
+
+
+def load_runs(path: str | Path, query_names: bool = False) -> pd.DataFrame:
+    """Every run of a sweep folder (finished or not), with nullable types and the `sweep` id column.
+
+    Parameter columns are named by their dotted paths, as in the spec; DataFrame.query takes them in backticks
+    (runs.query("`rules.decision` == 'consensus'")), or ask for query_names=True (rules__decision)."""
+    folder = SweepFolder(path)
+    frame = nullable_frame(folder.read_runs())
+    if "sweep" not in frame.columns:
+        frame.insert(0, "sweep", pd.array([folder.id] * len(frame), dtype=pd.StringDtype()))
+    if query_names:
+        frame = frame.rename(columns=query_name)
+    return frame
 
 
 def _now() -> str:
@@ -311,16 +354,30 @@ class SweepFolder:
         return out
 
     def lock(self) -> None:
-        handle = open(self.path / ".lock", "w")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        """Take the folder's lock (a .lock file under flock), or say that another process holds it."""
+        path = self.path / ".lock"
+        while True:
+            handle = open(path, "a")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                raise SweepFolderError(f"{self.path}: another process is working on this sweep") from None
+            # The holder before us deletes the file as it lets go; a lock on a file no longer at the path would
+            # not exclude the next process, which makes a new one, so take the lock again on the file that is there.
+            try:
+                same = os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                self._lock_handle = handle
+                return
             handle.close()
-            raise SweepFolderError(f"{self.path}: another process is working on this sweep") from None
-        self._lock_handle = handle
 
     def unlock(self) -> None:
+        """Release the lock and delete its file (deleted first, while still held: see lock())."""
         if self._lock_handle is not None:
+            (self.path / ".lock").unlink(missing_ok=True)
             fcntl.flock(self._lock_handle, fcntl.LOCK_UN)
             self._lock_handle.close()
             self._lock_handle = None
@@ -349,6 +406,11 @@ class SweepFolder:
         if len(runs) != self.total or not np.array_equal(runs, np.arange(self.total)):
             missing = self.total - len(np.unique(runs))
             raise SweepFolderError(f"{self.path}: {missing} runs are missing; cannot finish")
+        # The sweep's id in every row, so that the tables of several sweeps concatenate; and the pandas types in
+        # the file's metadata, so that pd.read_parquet gives the nullable types of load_runs.
+        frame = nullable_frame(table)
+        frame.insert(0, "sweep", pd.array([self.id] * len(frame), dtype=pd.StringDtype()))
+        table = pa.Table.from_pandas(frame, preserve_index=False)
         _write_atomic(self.path / "runs.parquet", lambda p: pq.write_table(table, p))
         _write_atomic(self.path / "runs.csv", lambda p: pa_csv.write_csv(table, p))
         errors = table.column("error")
@@ -378,8 +440,8 @@ class SweepFolder:
             "keep": self.keep,
             "history": self.history(),
             "environment": environment(),
-            "files": file_digests(self.path),
-            "reproduce": ("python run.py " + shlex.join(command)) if command else None,
+            "files": {name: digest for name, digest in file_digests(self.path).items() if name != ".lock"},
+            "reproduce": f"{program()} {shlex.join(command)}" if command else None,
         }
         if totals:
             manifest.update(totals)
