@@ -242,7 +242,7 @@ def test_after_a_collapse_the_panel_says_who_walked_out(write_yaml):
     assert why_stuck(model).kind == "collapse"
     text = why_stuck_text(model)
     # Bonia, furthest from a draft weighted toward the more capable Aland, leaves; Aland alone cannot negotiate
-    assert text.startswith("Collapsed:") and "Bonia" in text and "Aland" not in text
+    assert text.startswith("Why the talks collapsed\nCollapsed:") and "Bonia" in text and "Aland" not in text
     issue_space_figure(model, ("enforcement", "enforcement"))  # one dimension: the map still draws
 
 
