@@ -463,7 +463,7 @@ def over_time_figure(model: NegotiationModel) -> Figure:
     top.set_ylim(-0.03, 1.05)
     top.set_ylabel("share of capability")
     top.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    top.set_title(f"Over time (rule: {_rule_of(model).lower()})", fontsize=10)
+    top.set_title(f"Over time. Rule: {_rule_of(model)}", fontsize=10)
 
     bottom.plot(voted["round"], voted["core_members"], color="black", lw=2, marker=".",
                 label="core" if model.adopted_round is None else "core: backers,\nthen members")
@@ -529,7 +529,9 @@ def map_png(model: NegotiationModel, dims: tuple[str, str]) -> bytes:
         shown = [(a, a.get_visible()) for a in dynamic]
         for artist, _ in shown:
             artist.set_visible(False)
-        canvas.draw()
+        title_at = ax.title.get_position()
+        canvas.draw()  # which moves a hidden title out of the way: it goes back where a full draw puts it
+        ax.title.set_position(title_at)
         background = canvas.copy_from_bbox(fig.bbox)
         for artist, visible in shown:
             artist.set_visible(visible)
