@@ -16,6 +16,7 @@ Figures go to stdout as a table; quote medians. Usage:
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import signal
 import socket
@@ -61,11 +62,8 @@ def _summary(name: str, seconds: list[float]) -> str:
 
 def server_side(scenario: str, rounds: int) -> list[float]:
     """Seconds to draw one round's map, over-time figure and panels, as the page does, in this process."""
-    import io
-
     from sim.app.live import LiveNegotiation
-    from sim.app.views import (FIGURE_DPI, issue_space_figure, over_time_figure, round_status, states_rows,
-                               why_stuck_lines)
+    from sim.app.views import figure_png, map_png, over_time_figure, round_status, states_rows, why_stuck_lines
 
     model = LiveNegotiation(scenario=scenario)
     pair = tuple(model.dimensions[:2]) if model.k > 1 else (model.dimensions[0],) * 2
@@ -75,8 +73,7 @@ def server_side(scenario: str, rounds: int) -> list[float]:
             break
         model.step()
         start = time.perf_counter()
-        for figure in (issue_space_figure(model, pair), over_time_figure(model)):
-            figure.savefig(io.BytesIO(), format="png", dpi=FIGURE_DPI)
+        map_png(model, pair), figure_png(over_time_figure(model))
         why_stuck_lines(model), states_rows(model), round_status(model)
         times.append(time.perf_counter() - start)
     return times
@@ -142,13 +139,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chromium", default=CHROMIUM)
     args = parser.parse_args(argv)
 
+    load_before = os.getloadavg()[0]
     server = server_side(args.scenario, args.steps)
     steps, pace, below = browser(args.scenario, args.steps, args.play_rounds, args.chromium)
-    print(f"dashboard, {args.scenario}, viewport {VIEWPORT['width']}x{VIEWPORT['height']}")
+    print(f"dashboard, {args.scenario}, viewport {VIEWPORT['width']}x{VIEWPORT['height']}, {os.cpu_count()} CPUs, "
+          f"load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after (figures above ~1 per CPU "
+          f"are inflated by other work)")
     print("| measure | n | median ms | min ms | p90 ms | max ms |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     print(_summary("Step to the round drawn above the fold (counter, map, why panel)", steps))
-    print(_summary("Step to the over-time figure below the fold", below))
+    print(_summary("Step to the over-time figure too (below the fold)", below))
     print(_summary("one round while playing", pace))
     print(_summary("server: drawing one round's figures and panels", server))
     return 0

@@ -26,6 +26,7 @@ from mesa.visualization.utils import update_counter
 from ..loader import ScenarioError
 from .live import LiveNegotiation, model_params, scenario_files
 from .views import (
+    ISSUE_SPACE_SIZE,
     RULE_NAMES,
     dimension_label,
     figure_png,
@@ -130,12 +131,17 @@ def IssueSpace(model: LiveNegotiation):
     x_label = x_label if x_label in labels else names[0]
     y_label = y_label if y_label in labels else names[-1]
     pair = (labels[x_label], labels[y_label])
-    png = solara.use_memo(lambda: map_png(model, pair), [model, model.round, pair])
+    # Drawn in a thread (see OverTime): the counter and the "why" panel show the round at once, the map follows.
+    drawn = solara.lab.use_task(lambda: map_png(model, pair), dependencies=[model, model.round, pair],
+                                prefer_threaded=True)
     with solara.Column(classes=["treatysim-panel", "issue-space"], gap="0px"):
         with solara.Row(classes=["axis-menus"]):
             solara.Select("Across", values=names, value=x_label, on_value=set_x, dense=True)
             solara.Select("Up", values=names, value=y_label, on_value=set_y, dense=True)
-        solara.Image(png)
+        if drawn.latest is not None:
+            solara.Image(drawn.latest)
+        else:  # the first picture: keep the map's place so the page does not jump when it arrives
+            solara.Div(style={"aspect-ratio": f"{ISSUE_SPACE_SIZE[0]} / {ISSUE_SPACE_SIZE[1]}", "width": "100%"})
         solara.Div(children=["Dot size: capability. Colour: coalition. Red ring: objects to the draft. "
                              "Star: the draft core. Dashed lines: tier thresholds."], classes=["legend-note"])
 
@@ -144,8 +150,8 @@ def IssueSpace(model: LiveNegotiation):
 def OverTime(model: LiveNegotiation):
     """Support for the draft, dispersion, and members of the core and each tier, round by round."""
     update_counter.get()
-    # Drawn in a thread after the page has shown the round: this figure is below the fold, and the map, counter
-    # and "why" panel above it should not wait for it. The last picture stays until the new one is ready.
+    # Drawn in a thread after the page has shown the round: the counter and the "why" panel above the fold should
+    # not wait for matplotlib. The last picture stays until the new one is ready.
     drawn = solara.lab.use_task(lambda: figure_png(over_time_figure(model)), dependencies=[model, model.round],
                                 prefer_threaded=True)
     with solara.Column(classes=["treatysim-panel", "over-time"]):

@@ -27,7 +27,7 @@ from .live import THRESHOLD_STEP, states_now
 __all__ = ["RULE_NAMES", "rule_name", "rule_choice", "dimension_label", "state_label", "round_status",
            "settings_in_use", "pending_changes", "StuckReport", "why_stuck", "why_title", "why_stuck_lines",
            "why_stuck_text", "explanation_lines", "tier_lines", "states_rows", "issue_space_figure",
-           "over_time_figure", "figure_png", "map_png", "FIGURE_DPI", "ISSUE_SPACE_SIZE", "FIGURE_SIZE"]
+           "over_time_figure", "figure_png", "fast_png", "map_png", "FIGURE_DPI", "ISSUE_SPACE_SIZE", "FIGURE_SIZE"]
 
 # Figures are drawn at the size and resolution they are shown at on a 1366x768 projector (one figure pixel per
 # screen pixel at 100 dpi), with fixed margins: matplotlib's constrained layout doubled the time to draw a round.
@@ -499,28 +499,37 @@ def figure_png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-# Backgrounds of the map (frame, ticks and axis labels) already drawn, by everything that shapes them. Drawing the
-# ticks and their labels is most of the time matplotlib takes for the map, and they do not change from round to
-# round, so each round draws only the rest over a copy of the background (matplotlib's "blitting"). Hand-written
-# because matplotlib offers blitting for its interactive canvases only; a test checks the picture is the same
-# pixel for pixel as a full draw.
+# Backgrounds of figures (frames, ticks, grids and axis labels) already drawn, by everything that shapes them.
+# Drawing the ticks and their labels is most of the time matplotlib takes for the map, and they do not change from
+# round to round, so each round draws only the rest over a copy of the background (matplotlib's "blitting"). The
+# over-time figure gains little from it (its legends and lines are most of its time) and is drawn in full. Hand-written because matplotlib offers blitting for its interactive canvases only; a test checks
+# that the picture is the one a full draw gives.
 _BACKGROUNDS: OrderedDict = OrderedDict()
 _BACKGROUNDS_LOCK = threading.Lock()
-_BACKGROUNDS_KEPT = 64  # a few per session (one per pair of dimensions shown); each is about 1 MB
+_BACKGROUNDS_KEPT = 64  # a few per session (one per figure and pair of dimensions shown); each is about 1 MB
 
 
-def map_png(model: NegotiationModel, dims: tuple[str, str]) -> bytes:
-    """The issue-space map (issue_space_figure) as PNG, drawn over a cached background when one fits."""
-    fig = issue_space_figure(model, dims)
+def _static_parts(ax) -> list:
+    return [ax.patch, *ax.spines.values(), ax.xaxis, ax.yaxis]
+
+
+def _background_key(fig: Figure) -> tuple:
+    axes = tuple((ax.get_position().bounds, ax.get_xlim(), ax.get_ylim(), ax.get_xlabel(), ax.get_ylabel(),
+                  tuple(ax.get_xticks()), tuple(ax.get_yticks()), ax.xaxis.get_visible(), ax.yaxis.get_visible(),
+                  tuple(t.get_text() for t in ax.get_yticklabels()))
+                 for ax in fig.axes)
+    return (tuple(fig.get_size_inches()), fig.dpi, axes)
+
+
+def fast_png(fig: Figure) -> bytes:
+    """A figure as PNG (as figure_png gives it), drawn over a cached background when one fits."""
     fig.set_dpi(FIGURE_DPI)
-    ax = fig.axes[0]
     canvas = FigureCanvasAgg(fig)
-    static = [ax.patch, *ax.spines.values(), ax.xaxis, ax.yaxis]
-    key = (tuple(fig.get_size_inches()), fig.dpi, ax.get_position().bounds, ax.get_xlim(), ax.get_ylim(),
-           ax.get_xlabel(), ax.get_ylabel(), tuple(ax.get_xticks()), tuple(ax.get_yticks()),
-           ax.xaxis.get_visible(), ax.yaxis.get_visible())
-    dynamic = [a for a in fig.get_children() if a is not ax and a is not fig.patch]
-    dynamic += [a for a in ax.get_children() if not any(a is s for s in static)]
+    static = [part for ax in fig.axes for part in _static_parts(ax)]
+    dynamic = [a for a in fig.get_children() if a is not fig.patch and a not in fig.axes]
+    for ax in fig.axes:
+        dynamic += [a for a in ax.get_children() if not any(a is s for s in static)]
+    key = _background_key(fig)
     with _BACKGROUNDS_LOCK:
         background = _BACKGROUNDS.get(key)
         if background is not None:
@@ -529,9 +538,10 @@ def map_png(model: NegotiationModel, dims: tuple[str, str]) -> bytes:
         shown = [(a, a.get_visible()) for a in dynamic]
         for artist, _ in shown:
             artist.set_visible(False)
-        title_at = ax.title.get_position()
-        canvas.draw()  # which moves a hidden title out of the way: it goes back where a full draw puts it
-        ax.title.set_position(title_at)
+        titles = [(ax.title, ax.title.get_position()) for ax in fig.axes]
+        canvas.draw()  # which moves hidden titles out of the way: they go back where a full draw puts them
+        for title, at in titles:
+            title.set_position(at)
         background = canvas.copy_from_bbox(fig.bbox)
         for artist, visible in shown:
             artist.set_visible(visible)
@@ -547,3 +557,8 @@ def map_png(model: NegotiationModel, dims: tuple[str, str]) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buffer, format="png")
     return buffer.getvalue()
+
+
+def map_png(model: NegotiationModel, dims: tuple[str, str]) -> bytes:
+    """The issue-space map (issue_space_figure) as PNG."""
+    return fast_png(issue_space_figure(model, dims))
