@@ -4,7 +4,7 @@ Starts `run.py app` on a free port, opens the page in headless Chromium (Debian'
 Playwright; --chromium PATH for another), and measures:
 
 - step: from the click on Step to the page showing the next round everywhere above the fold: the round counter, a new
-  issue-space map (its image changed) and the "why" panel's text for that round; then also the over-time figure
+  issue-space map drawn for that round and the "why" panel's text for that round; then also the over-time figure
   below the fold;
 - play: the pace of rounds while playing (▶), from the first round shown to the last;
 - server: the time the server spends drawing one round's figures and panels (sim.app.views), in this process.
@@ -35,17 +35,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1366, "height": 768}
 
-# The page shows round `n` above the fold: counter, map image and why panel all belong to that round. The map's
-# title names the round, but it is an image: a changed src (a new PNG) is the sign it was redrawn.
-ROUND_SHOWN = """([n, mapBefore, whyBefore]) => {
+# The page shows round `n` above the fold: the counter says so, the map's panel shows the picture drawn for that
+# round (its class map-round-N says which), and the why panel's text has been redrawn.
+ROUND_SHOWN = """([n, whyBefore]) => {
     const counter = document.querySelector('.round-counter');
-    const map = document.querySelector('.issue-space img');
     const why = document.querySelector('.why-panel');
-    return counter && counter.textContent.trim() === 'Round ' + n && map && map.src !== mapBefore
+    return counter && counter.textContent.trim() === 'Round ' + n
+        && document.querySelector('.issue-space.map-round-' + n + ' img') !== null
         && why && why.innerText !== whyBefore;
 }"""
-SNAPSHOT = """() => [document.querySelector('.issue-space img').src, document.querySelector('.why-panel').innerText,
-                   document.querySelector('.over-time img').src]"""
+OVER_TIME_SHOWN = "(n) => document.querySelector('.over-time.over-time-round-' + n + ' img') !== null"
 
 
 def _free_port() -> int:
@@ -97,18 +96,17 @@ def browser(scenario: str, steps: int, play_rounds: int, chromium: str) -> tuple
                 chrome = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
                 page = chrome.new_page(viewport=VIEWPORT)
                 page.goto(f"http://127.0.0.1:{port}/")
-                page.wait_for_function("() => document.querySelector('.round-counter')", timeout=120_000)
-                page.wait_for_timeout(1000)  # let the first figures arrive
+                page.wait_for_function("() => document.querySelector('.map-round-0 img')", timeout=120_000)
+                page.wait_for_function(OVER_TIME_SHOWN, arg=0, timeout=30_000)
                 step_button = page.get_by_role("button", name="Step")
                 step_times, below_fold = [], []
                 for n in range(1, steps + 1):
-                    map_src, why_text, time_src = page.evaluate(SNAPSHOT)
+                    why_text = page.evaluate("() => document.querySelector('.why-panel').innerText")
                     start = time.perf_counter()
                     step_button.click()
-                    page.wait_for_function(ROUND_SHOWN, arg=[n, map_src, why_text], polling="raf", timeout=30_000)
+                    page.wait_for_function(ROUND_SHOWN, arg=[n, why_text], polling="raf", timeout=30_000)
                     step_times.append(time.perf_counter() - start)
-                    page.wait_for_function("(before) => document.querySelector('.over-time img').src !== before",
-                                           arg=time_src, polling="raf", timeout=30_000)
+                    page.wait_for_function(OVER_TIME_SHOWN, arg=n, polling="raf", timeout=30_000)
                     below_fold.append(time.perf_counter() - start)
                     page.wait_for_timeout(100)
                 # Play from a fresh start and time the rounds as they appear.

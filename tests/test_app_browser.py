@@ -141,7 +141,7 @@ def projector_page(tmp_path):
                 page = browser.new_page(viewport=PROJECTOR)
                 page.goto(url)
                 expect(page.locator(".round-counter")).to_have_text("Round 0", timeout=60_000)
-                expect(page.locator(".issue-space img")).to_be_visible(timeout=30_000)
+                expect(page.locator(".issue-space.map-round-0 img")).to_be_visible(timeout=30_000)
                 yield page
             finally:
                 browser.close()
@@ -155,7 +155,7 @@ def test_dashboard_fits_a_projector_and_steps_within_a_second(projector_page):
     """At 1366x768, without scrolling: the round counter, the status line, the map (at least 45% of the page wide)
     and the "why" panel are all in view; Mesa's Play Interval, Render Interval and Use Threads controls and
     Solara's badge are not on the page; the sliders show their values; each press of Step shows the next round
-    within a second."""
+    within a second, and the map then shows the last round."""
     from playwright.sync_api import expect
 
     page = projector_page
@@ -176,8 +176,9 @@ def test_dashboard_fits_a_projector_and_steps_within_a_second(projector_page):
         expect(counter).to_have_text(f"Round {round_no}", timeout=1_000)
     expect(page.locator(".why-title")).to_have_text("Why is it stuck?")
     _in_view(page, ".why-panel")
+    expect(page.locator(f".issue-space.map-round-{STEPS} img")).to_be_visible(timeout=10_000)
+    expect(page.locator(f".over-time.over-time-round-{STEPS} img")).to_be_attached(timeout=10_000)
     ARTIFACTS.mkdir(exist_ok=True)
-    page.wait_for_timeout(500)  # let the figure below the fold arrive before the picture is taken
     page.screenshot(path=str(ARTIFACTS / "dashboard-1366x768.png"))
 
 
@@ -226,5 +227,7 @@ def test_dashboard_explains_the_stalemate_then_the_agreement_in_a_browser(projec
     expect(panel).to_contain_text(f"Adopted: in round {adopted}")
     for name in outside:
         expect(panel.locator("p", has_text="Left outside:")).to_contain_text(name)
+    expect(page.locator(f".issue-space.map-round-{adopted} img")).to_be_visible(timeout=10_000)
+    expect(page.locator(f".over-time.over-time-round-{adopted} img")).to_be_attached(timeout=10_000)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-adopted.png"))

@@ -132,14 +132,16 @@ def IssueSpace(model: LiveNegotiation):
     y_label = y_label if y_label in labels else names[-1]
     pair = (labels[x_label], labels[y_label])
     # Drawn in a thread (see OverTime): the counter and the "why" panel show the round at once, the map follows.
-    drawn = solara.lab.use_task(lambda: map_png(model, pair), dependencies=[model, model.round, pair],
+    # The panel's class names the round its picture shows (map-round-N), for tests and benchmarks to wait on.
+    drawn = solara.lab.use_task(lambda: (model.round, map_png(model, pair)), dependencies=[model, model.round, pair],
                                 prefer_threaded=True)
-    with solara.Column(classes=["treatysim-panel", "issue-space"], gap="0px"):
+    shown = f"map-round-{drawn.latest[0]}" if drawn.latest is not None else "map-pending"
+    with solara.Column(classes=["treatysim-panel", "issue-space", shown], gap="0px"):
         with solara.Row(classes=["axis-menus"]):
             solara.Select("Across", values=names, value=x_label, on_value=set_x, dense=True)
             solara.Select("Up", values=names, value=y_label, on_value=set_y, dense=True)
         if drawn.latest is not None:
-            solara.Image(drawn.latest)
+            solara.Image(drawn.latest[1])
         else:  # the first picture: keep the map's place so the page does not jump when it arrives
             solara.Div(style={"aspect-ratio": f"{ISSUE_SPACE_SIZE[0]} / {ISSUE_SPACE_SIZE[1]}", "width": "100%"})
         solara.Div(children=["Dot size: capability. Colour: coalition. Red ring: objects to the draft. "
@@ -152,11 +154,12 @@ def OverTime(model: LiveNegotiation):
     update_counter.get()
     # Drawn in a thread after the page has shown the round: the counter and the "why" panel above the fold should
     # not wait for matplotlib. The last picture stays until the new one is ready.
-    drawn = solara.lab.use_task(lambda: figure_png(over_time_figure(model)), dependencies=[model, model.round],
-                                prefer_threaded=True)
-    with solara.Column(classes=["treatysim-panel", "over-time"]):
+    drawn = solara.lab.use_task(lambda: (model.round, figure_png(over_time_figure(model))),
+                                dependencies=[model, model.round], prefer_threaded=True)
+    shown = f"over-time-round-{drawn.latest[0]}" if drawn.latest is not None else "over-time-pending"
+    with solara.Column(classes=["treatysim-panel", "over-time", shown]):
         if drawn.latest is not None:
-            solara.Image(drawn.latest)
+            solara.Image(drawn.latest[1])
 
 
 @solara.component
