@@ -118,8 +118,9 @@ def _asked_scenario(search: str | None) -> str | None:
 
 # -------------------------------------------------------------------------------------------------- panels --
 @solara.component
-def IssueSpace(model: LiveNegotiation):
-    """States in the issue space on two dimensions chosen from the menus."""
+def IssueSpace(model: LiveNegotiation, drawn_for: solara.Reactive):
+    """States in the issue space on two dimensions chosen from the menus. `drawn_for` is set to (model, round)
+    once the map of that round is drawn."""
     update_counter.get()
     dims = model.dimensions
     labels = {dimension_label(model, d): d for d in dims}
@@ -133,8 +134,13 @@ def IssueSpace(model: LiveNegotiation):
     pair = (labels[x_label], labels[y_label])
     # Drawn in a thread (see OverTime): the counter and the "why" panel show the round at once, the map follows.
     # The panel's class names the round its picture shows (map-round-N), for tests and benchmarks to wait on.
-    drawn = solara.lab.use_task(lambda: (model.round, map_png(model, pair)), dependencies=[model, model.round, pair],
-                                prefer_threaded=True)
+    def draw():
+        round_no = model.round
+        png = map_png(model, pair)
+        drawn_for.set((model, round_no))
+        return round_no, png
+
+    drawn = solara.lab.use_task(draw, dependencies=[model, model.round, pair], prefer_threaded=True)
     shown = f"map-round-{drawn.latest[0]}" if drawn.latest is not None else "map-pending"
     with solara.Column(classes=["treatysim-panel", "issue-space", shown], gap="0px"):
         with solara.Row(classes=["axis-menus"]):
@@ -149,17 +155,22 @@ def IssueSpace(model: LiveNegotiation):
 
 
 @solara.component
-def OverTime(model: LiveNegotiation):
+def OverTime(model: LiveNegotiation, map_drawn_for: solara.Reactive):
     """Support for the draft, dispersion, and members of the core and each tier, round by round."""
     update_counter.get()
-    # Drawn in a thread after the page has shown the round: the counter and the "why" panel above the fold should
-    # not wait for matplotlib. The last picture stays until the new one is ready.
-    drawn = solara.lab.use_task(lambda: (model.round, figure_png(over_time_figure(model))),
-                                dependencies=[model, model.round], prefer_threaded=True)
-    shown = f"over-time-round-{drawn.latest[0]}" if drawn.latest is not None else "over-time-pending"
+    # Drawn in a thread after the page has shown the round, and after the map of the round is drawn: the counter,
+    # the "why" panel and the map above the fold should not wait for it or share the processor with it. The last
+    # picture stays until the new one is ready; the panel's class names the round it shows.
+    ready = map_drawn_for.value == (model, model.round)
+    drawn = solara.lab.use_task(lambda: (model.round, figure_png(over_time_figure(model))) if ready else None,
+                                dependencies=[model, model.round, ready], prefer_threaded=True)
+    last = solara.use_ref(None)
+    if drawn.latest is not None:
+        last.current = drawn.latest
+    shown = f"over-time-round-{last.current[0]}" if last.current is not None else "over-time-pending"
     with solara.Column(classes=["treatysim-panel", "over-time", shown]):
-        if drawn.latest is not None:
-            solara.Image(drawn.latest[1])
+        if last.current is not None:
+            solara.Image(last.current[1])
 
 
 @solara.component
@@ -173,7 +184,7 @@ def WhyPanel(model: LiveNegotiation):
         return why_title(model, report), why_stuck_lines(model, report)
 
     title, lines = solara.use_memo(content, [model, model.round])
-    with solara.Column(classes=["treatysim-panel", "why-panel"], gap="0px"):
+    with solara.Column(classes=["treatysim-panel", "why-panel", f"why-round-{model.round}"], gap="0px"):
         solara.HTML(tag="h3", unsafe_innerHTML=escape(title), classes=["why-title"])
         for label, sentence in lines:
             bold = f"<b>{escape(label)}</b> " if label else ""
@@ -273,6 +284,7 @@ def Dashboard(path: str):
     play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
     render_interval = solara.use_reactive(1)  # every round is drawn
     use_threads = solara.use_reactive(False)
+    map_drawn_for = solara.use_reactive(None)  # (model, round) of the map last drawn
     if failed:
         solara.Error(f"Cannot open this scenario: {opened}")
         return
@@ -288,9 +300,9 @@ def Dashboard(path: str):
     with solara.Column(classes=["treatysim-main"], gap="4px"):
         Banner(model)
         with solara.Div(classes=["treatysim-grid"]):
-            IssueSpace(model.value)
+            IssueSpace(model.value, map_drawn_for)
             WhyPanel(model.value)
-            OverTime(model.value)
+            OverTime(model.value, map_drawn_for)
             States(model.value)
 
 
