@@ -45,7 +45,7 @@ from .views import (
 SCENARIO_ENV = "TREATYSIM_SCENARIO"
 SCENARIOS_ENV = "TREATYSIM_SCENARIOS"
 # Pause between rounds when playing; drawing a round adds its own time (benchmarks/bench_dashboard.py measures both:
-# about 0.7 s a round, so the classroom talks' 39 rounds play in about half a minute).
+# about 0.6 s a round, so the classroom talks' 39 rounds play in about half a minute).
 PLAY_INTERVAL_MS = 400
 
 # Sizes are for a 1366x768 projector: the sidebar is 270 px, the map's column 62% of the rest (about 645 px, 47% of

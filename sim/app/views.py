@@ -502,8 +502,9 @@ def figure_png(figure: Figure) -> bytes:
 # Backgrounds of figures (frames, ticks, grids and axis labels) already drawn, by everything that shapes them.
 # Drawing the ticks and their labels is most of the time matplotlib takes for the map, and they do not change from
 # round to round, so each round draws only the rest over a copy of the background (matplotlib's "blitting"). The
-# over-time figure gains little from it (its legends and lines are most of its time) and is drawn in full. Hand-written because matplotlib offers blitting for its interactive canvases only; a test checks
-# that the picture is the one a full draw gives.
+# over-time figure gains little from it (its legends and lines are most of its time) and is drawn in full.
+# Hand-written because matplotlib offers blitting for its interactive canvases only; a test checks that the picture
+# is the one a full draw gives.
 _BACKGROUNDS: OrderedDict = OrderedDict()
 _BACKGROUNDS_LOCK = threading.Lock()
 _BACKGROUNDS_KEPT = 64  # a few per session (one per figure and pair of dimensions shown); each is about 1 MB
