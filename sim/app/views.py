@@ -507,7 +507,7 @@ def figure_png(figure: Figure) -> bytes:
 # is the one a full draw gives.
 _BACKGROUNDS: OrderedDict = OrderedDict()
 _BACKGROUNDS_LOCK = threading.Lock()
-_BACKGROUNDS_KEPT = 64  # a few per session (one per figure and pair of dimensions shown); each is about 1 MB
+_BACKGROUNDS_KEPT = 64  # a few per open page (one per pair of dimensions shown); each is about 1 MB
 
 
 def _static_parts(ax) -> list:
