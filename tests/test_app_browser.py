@@ -21,8 +21,9 @@ skip_without_app()
 from sim.cli import main  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's; .ci/run installs it when missing
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+PROJECTOR = {"width": 1366, "height": 768}  # the usual classroom projector
 ARTIFACTS = ROOT / "test-artifacts"
 STEPS = 4
 
@@ -115,13 +116,19 @@ def _expected_objectors(steps: int) -> list[str]:
     return [model.scenario.states[i].name for i in np.flatnonzero(model.engaged & ~model.support)]
 
 
-@pytest.mark.browser
-def test_dashboard_steps_and_explains_the_stalemate_in_a_browser(tmp_path):
-    """In a real headless Chromium: the classroom dashboard loads at the address `run.py app` prints, each press of
-    Step advances the round counter by one, and the "why is it stuck?" panel names the blocking states (those the
-    model finds objecting after the same rounds); a screenshot is kept in test-artifacts/dashboard.png. Then the
-    decision rule chosen from its menu takes effect on Reset, and the talks are adopted in the round the model
-    says, with the panel naming who stayed outside."""
+def _in_view(page, selector: str) -> dict:
+    """The element's box, after checking that it lies wholly inside the window as the page first shows it."""
+    box = page.locator(selector).first.bounding_box()
+    assert box is not None, f"{selector} is not on the page"
+    assert box["x"] >= 0 and box["y"] >= 0, f"{selector} starts outside the window: {box}"
+    assert box["x"] + box["width"] <= PROJECTOR["width"] + 1, f"{selector} runs off the right: {box}"
+    assert box["y"] + box["height"] <= PROJECTOR["height"] + 1, f"{selector} is below the fold: {box}"
+    return box
+
+
+@pytest.fixture()
+def projector_page(tmp_path):
+    """The classroom dashboard served by `run.py app`, opened in headless Chromium at 1366x768."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed (.ci/run installs Debian's chromium)")
     from playwright.sync_api import expect, sync_playwright
@@ -133,45 +140,96 @@ def test_dashboard_steps_and_explains_the_stalemate_in_a_browser(tmp_path):
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
             try:
-                page = browser.new_page(viewport={"width": 1440, "height": 1000})
+                page = browser.new_page(viewport=PROJECTOR)
                 page.goto(url)
-                counter = page.locator(".round-counter")
-                expect(counter).to_have_text("Round 0", timeout=60_000)
-                expect(page.locator(".why-stuck")).to_contain_text("No vote yet")
-                step = page.get_by_role("button", name="Step")
-                for round_no in range(1, STEPS + 1):
-                    step.click()
-                    expect(counter).to_have_text(f"Round {round_no}", timeout=30_000)
-                panel = page.locator(".why-stuck")
-                expect(panel).to_contain_text("Blocking:")
-                blocking = _expected_objectors(STEPS)
-                assert blocking, "the classroom talks should be stuck after a few rounds"
-                for name in blocking:
-                    expect(panel).to_contain_text(name)
-                expect(panel).to_contain_text("Dividing dimension:")
-                expect(panel).to_contain_text("Pivotal concession:")
-                expect(page.locator(".round-status")).to_contain_text("Under consensus")
-                page.wait_for_timeout(500)  # let the last figures arrive before the picture is taken
-                ARTIFACTS.mkdir(exist_ok=True)
-                page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
-
-                # The lesson's second run: the decision rule changed from its menu takes effect on Reset.
-                adopted, outside = _adoption_round(decision="majority_count")
-                assert adopted is not None and outside
-                page.get_by_label("Decision rule").click(force=True)
-                page.get_by_role("option", name="majority_count").click()
-                page.get_by_role("button", name="Reset").click()
-                expect(counter).to_have_text("Round 0", timeout=30_000)
-                expect(page.locator(".settings")).to_contain_text("Rule: majority count")
-                for round_no in range(1, adopted + 1):
-                    step.click()
-                    expect(counter).to_have_text(f"Round {round_no}", timeout=30_000)
-                expect(page.locator(".round-status")).to_contain_text(f"Core adopted in round {adopted}")
-                expect(panel).to_contain_text("Not stuck")
-                for name in outside:
-                    expect(panel).to_contain_text(name)
+                expect(page.locator(".round-counter")).to_have_text("Round 0", timeout=60_000)
+                expect(page.locator(".issue-space.map-round-0 img")).to_be_visible(timeout=30_000)
+                yield page
             finally:
                 browser.close()
     finally:
         _stop_server(server)
     assert server.returncode == 0, log.read_text()
+
+
+@pytest.mark.browser
+def test_dashboard_fits_a_projector_and_steps_within_a_second(projector_page):
+    """At 1366x768, without scrolling: the round counter, the status line, the map (at least 45% of the page wide)
+    and the "why" panel are all in view; Mesa's Play Interval, Render Interval and Use Threads controls and
+    Solara's badge are not on the page; the sliders show their values; each press of Step shows the next round
+    within a second, and the map then shows the last round."""
+    from playwright.sync_api import expect
+
+    page = projector_page
+    assert page.evaluate("() => window.scrollY") == 0
+    for selector in (".round-counter", ".round-status", ".why-panel"):
+        _in_view(page, selector)
+    expect(page.locator(".why-title")).to_have_text("How the talks work")
+    map_box = _in_view(page, ".issue-space img")
+    assert map_box["width"] >= 0.45 * PROJECTOR["width"], map_box
+    for hidden in ("Play Interval", "Render Interval", "Use Threads", "runs on Solara", "Made with Solara"):
+        assert page.get_by_text(hidden).count() == 0, f"{hidden!r} is shown"
+    for label in ("Flexibility \u00d71.00", "Threshold: 0.67", "Seed: 0"):
+        expect(page.get_by_text(label, exact=True)).to_be_visible()
+    counter = page.locator(".round-counter")
+    step = page.get_by_role("button", name="Step")
+    for round_no in range(1, STEPS + 1):
+        step.click()
+        expect(counter).to_have_text(f"Round {round_no}", timeout=1_000)
+    expect(page.locator(".why-title")).to_have_text("Why is it stuck?")
+    _in_view(page, ".why-panel")
+    expect(page.locator(f".issue-space.map-round-{STEPS} img")).to_be_visible(timeout=10_000)
+    expect(page.locator(f".over-time.over-time-round-{STEPS} img")).to_be_attached(timeout=10_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-1366x768.png"))
+
+
+@pytest.mark.browser
+def test_dashboard_explains_the_stalemate_then_the_agreement_in_a_browser(projector_page):
+    """In a real headless Chromium: the "why is it stuck?" panel names the blocking states (those the model finds
+    objecting after the same rounds). Then the decision rule chosen by its plain name takes effect on Reset, with
+    a "press Reset to apply" cue until then; the talks are adopted in the round the model says, and the panel,
+    now titled for the agreement, names who stayed outside."""
+    from playwright.sync_api import expect
+
+    page = projector_page
+    counter = page.locator(".round-counter")
+    step = page.get_by_role("button", name="Step")
+    for round_no in range(1, STEPS + 1):
+        step.click()
+        expect(counter).to_have_text(f"Round {round_no}", timeout=30_000)
+    panel = page.locator(".why-panel")
+    expect(panel).to_contain_text("Blocking:")
+    blocking = _expected_objectors(STEPS)
+    assert blocking, "the classroom talks should be stuck after a few rounds"
+    for name in blocking:
+        expect(panel).to_contain_text(name)
+    expect(panel).to_contain_text("Dividing dimension:")
+    expect(panel).to_contain_text("Pivotal concession:")
+    expect(page.locator(".round-status")).to_contain_text("Consensus (no objection)")
+
+    # The lesson's second run: the decision rule changed from its menu takes effect on Reset.
+    adopted, outside = _adoption_round(decision="majority_count")
+    assert adopted is not None and outside
+    cue = page.locator(".reset-cue")
+    expect(cue).to_have_count(0)
+    page.get_by_label("Decision rule").click(force=True)
+    page.get_by_role("option", name="Majority of states").click()
+    expect(cue).to_contain_text("Decision rule")
+    expect(cue).to_contain_text("Press Reset to apply")
+    page.get_by_role("button", name="Reset").click()
+    expect(counter).to_have_text("Round 0", timeout=30_000)
+    expect(cue).to_have_count(0)
+    expect(page.locator(".settings")).to_contain_text("Rule: Two-thirds of states")
+    for round_no in range(1, adopted + 1):
+        step.click()
+        expect(counter).to_have_text(f"Round {round_no}", timeout=30_000)
+    expect(page.locator(".round-status")).to_contain_text(f"Core adopted in round {adopted}")
+    expect(page.locator(".why-title")).to_contain_text("what tipped it")
+    expect(panel).to_contain_text(f"Adopted: in round {adopted}")
+    for name in outside:
+        expect(panel.locator("p", has_text="Left outside:")).to_contain_text(name)
+    expect(page.locator(f".issue-space.map-round-{adopted} img")).to_be_visible(timeout=10_000)
+    expect(page.locator(f".over-time.over-time-round-{adopted} img")).to_be_attached(timeout=10_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-adopted.png"))

@@ -250,7 +250,7 @@ def test_after_a_collapse_the_panel_says_who_walked_out(write_yaml):
     assert why_stuck(model).kind == "collapse"
     text = why_stuck_text(model)
     # Bonia, furthest from a draft weighted toward the more capable Aland, leaves; Aland alone cannot negotiate
-    assert text.startswith("Collapsed:") and "Bonia" in text and "Aland" not in text
+    assert text.startswith("Why the talks collapsed\nCollapsed:") and "Bonia" in text and "Aland" not in text
     issue_space_figure(model, ("enforcement", "enforcement"))  # one dimension: the map still draws
 
 
@@ -390,3 +390,183 @@ def test_lesson_files_in_the_doc_give_the_results_the_doc_quotes(tmp_path):
     assert run(files["3_attribution_tier.yaml"]) == ("stalemate", 39, None, None, 0)
     assert run(files["1_as_written.yaml"], flexibility_scale=3.0) == ("agreement", 22, 7, 22, 4)
     assert run(files["1_as_written.yaml"], decision="majority_count") == ("agreement", 19, 9, 19, 3)
+
+
+# ------------------------------------------------------------------------------- plain words and the why panel --
+def test_every_decision_rule_has_one_plain_name_used_everywhere():
+    """Each decision rule has a plain-language name (one table); the menu offers exactly those, each maps back to
+    its rule, and the status and settings lines say the rule with its share in words, never its identifier."""
+    from sim.app.views import RULE_NAMES, rule_choice, rule_name, settings_in_use
+
+    assert set(RULE_NAMES) == set(DECISION_RULES)
+    assert len(set(RULE_NAMES.values())) == len(RULE_NAMES)
+    for decision, name in RULE_NAMES.items():
+        assert rule_choice(name) == decision
+    assert rule_name("consensus", 2 / 3) == "Consensus (no objection)"
+    assert rule_name("majority_count", 2 / 3) == "Two-thirds of states"
+    assert rule_name("majority_count", 0.67) == "Two-thirds of states"  # the slider's rounding of 2/3
+    assert rule_name("majority_capability", 0.55) == "55% of capability"
+    assert rule_name("plurilateral", 0.5, 3) == "3+ states with half of capability"
+    with pytest.raises(ValueError, match="Consensus"):
+        rule_choice("majority_count")
+    for decision in DECISION_RULES:
+        model = LiveNegotiation(scenario=str(CLASSROOM), decision=decision)
+        model.step()
+        shown = round_status(model)[1] + settings_in_use(model) + over_time_figure(model).axes[0].get_title()
+        assert rule_name(decision, model.scenario.rules.threshold) in shown
+        assert "_" not in decision or decision not in shown
+
+
+def test_reset_cue_names_the_controls_that_differ_from_the_run_on_screen():
+    """A control moved away from the running model's value is named (it applies on Reset); untouched controls, a
+    threshold within half a slider step, or a model rebuilt from the same values leave no cue."""
+    from sim.app.page import control_values
+    from sim.app.views import pending_changes
+
+    values = control_values(model_params(CLASSROOM))
+    model = LiveNegotiation(scenario=str(CLASSROOM))
+    assert pending_changes(model, values) == []
+    assert pending_changes(model, {**values, "threshold": values["threshold"] + 0.004}) == []
+    changed = {**values, "decision": "majority_count", "seed": 3, "flexibility_scale": 2.0}
+    assert pending_changes(model, changed) == ["Flexibility", "Decision rule", "Seed"]
+    assert pending_changes(model, {**values, "threshold": 0.8}) == ["Threshold"]
+    assert pending_changes(LiveNegotiation(**changed), changed) == []
+
+
+def test_why_panel_title_follows_the_talks(write_yaml):
+    """The panel's title says what it explains: the opening, a deadlock while running, a stalemate at the end, an
+    adoption (then an agreement once in force), a collapse."""
+    from sim.app.views import why_title
+
+    model = LiveNegotiation(scenario=str(CLASSROOM), seed=0)
+    assert why_title(model) == "How the talks work"
+    model.step()
+    assert why_title(model) == "Why is it stuck?"
+    _run(model)
+    assert model.outcome == "stalemate" and why_title(model) == "Why it stalled"
+    model = LiveNegotiation(scenario=str(CLASSROOM), decision="majority_count", seed=0)
+    while model.adopted_round is None:
+        model.step()
+    assert why_title(model) == "Adopted: what tipped it"
+    _run(model)
+    assert model.in_force_round is not None and why_title(model) == "Agreement: what tipped it"
+
+
+def _adopted(**controls):
+    model = LiveNegotiation(scenario=str(CLASSROOM), seed=0, **controls)
+    while model.adopted_round is None and model.running:
+        model.step()
+    assert model.adopted_round is not None
+    return model
+
+
+def test_after_adoption_without_an_explanation_the_panel_says_who_came_aboard_last(monkeypatch):
+    """With no explanation of the agreement in the run's summary, the panel gives the round of adoption, every
+    signatory, and the states that backed the draft in that round but not in the round before."""
+    import sim.app.views as views
+
+    model = _adopted(decision="majority_count")
+    real = views.summarise
+    monkeypatch.setattr(views, "summarise", lambda m: {**real(m), "explanation": None})
+    text = why_stuck_text(model)
+    table = states_table(model)
+    r = model.adopted_round
+    before = set(table.loc[(table["round"] == r - 1) & table["support"], "state"])
+    last = [s for s in table.loc[(table["round"] == r) & table["support"], "state"] if s not in before]
+    assert last, "some state must have come aboard in the round of adoption"
+    assert f"Adopted: in round {r}" in text
+    for i in np.flatnonzero(model.signed):
+        assert model.scenario.states[i].name in text.split("Left outside:")[0]
+    tipped = next(line for line in text.splitlines() if line.startswith("What tipped it:"))
+    for state in model.scenario.states:
+        assert (state.name in tipped) == (state.id in last)
+
+
+def test_an_agreement_explanation_from_the_run_is_shown_key_by_key(monkeypatch):
+    """When the run's summary carries an explanation of kind "agreement", the panel shows each of its keys in words
+    (ids as state names, dimensions by label, shares as percentages), whatever the keys are, instead of its own
+    guess at what tipped it."""
+    import sim.app.views as views
+
+    model = _adopted(decision="majority_count")
+    explanation = {"kind": "agreement", "tipping_round": 7, "last_aboard": ["DEL", "BOR"],
+                   "moves": {"data_sovereignty": -0.125}, "capability_share": 0.8125, "unused": []}
+    real = views.summarise
+    monkeypatch.setattr(views, "summarise", lambda m: {**real(m), "explanation": explanation})
+    text = why_stuck_text(model)
+    assert "Tipping round: 7." in text
+    assert "Last aboard: Deltora (DEL) and Borealis (BOR)." in text
+    assert "Moves: data sovereignty -0.12." in text or "Moves: data sovereignty -0.13." in text
+    assert "Capability share: 81%." in text
+    assert "What tipped it:" not in text and "Unused" not in text and "Kind" not in text
+
+
+def test_new_keys_of_a_deadlock_explanation_are_shown_too(monkeypatch):
+    """A key the stalemate explanation gains (from a newer model) appears in the panel in words."""
+    import sim.app.views as views
+
+    model = LiveNegotiation(scenario=str(CLASSROOM), seed=0)
+    model.step()
+    real = views.explain
+    monkeypatch.setattr(views, "explain", lambda m: {**real(m), "closest_round": 1, "near_miss_share": 0.5})
+    text = why_stuck_text(model)
+    assert "Closest round: 1." in text and "Near miss share: 50%." in text
+
+
+def test_the_panel_says_who_joined_each_tier(write_yaml):
+    """With a tier, the panel names the states that would join it before adoption and those that joined it after,
+    with the members it needs and whether it came into being, as the model records them."""
+    path = write_yaml(f"""
+        extends: {CLASSROOM.resolve()}
+        set:
+          rules.decision: majority_count
+          treaty.tiers:
+            - name: attribution_protocol
+              description: attribution shared and public
+              at_least: {{attribution_transparency: 0.8}}
+              entry_threshold: 2
+    """)
+    model = LiveNegotiation(scenario=str(path), seed=0)
+    model.step()
+
+    def tier_line(text):
+        return next(line for line in text.splitlines() if line.startswith("Tier attribution protocol"))
+
+    line = tier_line(why_stuck_text(model))
+    assert "(attribution shared and public)" in line and "needs 2" in line
+    while model.adopted_round is None and model.running:
+        model.step()
+    line = tier_line(why_stuck_text(model))
+    members = {model.ids[i] for i in np.flatnonzero(model.tiers[:, 0])}
+    for state in model.scenario.states:
+        assert (state.name in line) == (state.id in members)
+    assert ("so it is in being" in line) == bool(model.tier_alive[0])
+
+
+@pytest.mark.parametrize("path", [CLASSROOM, "one_dimension"])
+def test_map_drawn_over_a_cached_background_matches_a_full_draw(path, write_yaml):
+    """The map drawn each round over a cached background (frame, ticks, axis labels) is the picture a full draw
+    gives, pixel for pixel up to one level of anti-aliasing where a line meets the frame, on the first round and on
+    later rounds that reuse the background."""
+    import io
+
+    from PIL import Image
+
+    from sim.app.views import figure_png, map_png
+
+    if path == "one_dimension":
+        path = write_yaml("""
+            metadata: {title: One issue}
+            dimensions: [{name: enforcement}]
+            states:
+              - {id: AAA, ideal: {enforcement: 0.9}, capability: 2}
+              - {id: BBB, ideal: {enforcement: 0.2}, capability: 1}
+        """)
+    model = LiveNegotiation(scenario=str(path), seed=0)
+    pair = (model.dimensions[0], model.dimensions[-1])
+    for _ in range(3):
+        fast = np.asarray(Image.open(io.BytesIO(map_png(model, pair))).convert("RGBA"))
+        full = np.asarray(Image.open(io.BytesIO(figure_png(issue_space_figure(model, pair)))).convert("RGBA"))
+        assert fast.shape == full.shape
+        assert np.abs(fast.astype(int) - full.astype(int)).max() <= 2
+        model.step()

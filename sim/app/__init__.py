@@ -1,4 +1,5 @@
-"""The classroom dashboard, built on Mesa's SolaraViz and served by `run.py app`. The model never imports it.
+"""The classroom dashboard, built on Solara and Mesa's visualisation parts and served by `run.py app`. The model
+never imports it.
 
 live   the dashboard's model: a NegotiationModel built from a scenario file and the dashboard's controls
 views  what the page shows, drawn from a live model (matplotlib figures and the panels' text; no Solara)

@@ -76,7 +76,7 @@ def model_params(path: str | Path) -> dict:
     scenario = validate_raw(load_raw(path))
     return {
         "scenario": str(path),
-        "flexibility_scale": Slider("Flexibility x", value=1.0, min=0.0,
+        "flexibility_scale": Slider("Flexibility", value=1.0, min=0.0,
                                     max=FLEXIBILITY_SCALE_MAX, step=0.25, dtype=float),
         "decision": {"type": "Select", "label": "Decision rule", "value": scenario.rules.decision,
                      "values": list(DECISION_RULES)},

@@ -1,63 +1,92 @@
 """The classroom dashboard page, served by `run.py app` (which runs `solara run sim.app.page`).
 
-Mesa's SolaraViz provides the app bar, the step / play / pause / reset controls and the model's sliders and menus;
-this module adds the scenario menu, the round banner and four panels: the issue space, the talks over time, "why is
-it stuck?" and the states. The scenario to open and the folder the menu lists come from the environment variables
+Laid out for a 1366x768 projector: the round banner, the issue-space map (more than half the width) and the "why"
+panel fit above the fold; the talks over time and the states table follow below. Mesa's ModelController provides
+Reset, play and Step; this module adds the scenario menu and the controls for the next run.
+
+Mesa's SolaraViz itself is not used: it always shows its Play Interval, Render Interval and Use Threads controls,
+which mean nothing to a class, and lays the panels out on a draggable grid of fixed 390 px cells that leaves the map
+small and pushes the "why" panel below the fold. The page composes the same Mesa parts (ModelController, its
+update_counter) instead. The scenario to open and the folder the menu lists come from the environment variables
 below, which `run.py app` sets.
 """
 
 from __future__ import annotations
 
-import io
 import os
 from html import escape
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
 import solara
-from mesa.visualization import SolaraViz
+from mesa.visualization import Slider
+from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
 from ..loader import ScenarioError
 from .live import LiveNegotiation, model_params, scenario_files
 from .views import (
+    ISSUE_SPACE_SIZE,
+    RULE_NAMES,
     dimension_label,
-    issue_space_figure,
+    figure_png,
+    map_png,
     over_time_figure,
+    pending_changes,
     round_status,
+    rule_choice,
     settings_in_use,
     states_rows,
+    why_stuck,
     why_stuck_lines,
+    why_title,
 )
 
 SCENARIO_ENV = "TREATYSIM_SCENARIO"
 SCENARIOS_ENV = "TREATYSIM_SCENARIOS"
-PLAY_INTERVAL_MS = 400  # slow enough for a class to follow the dots round by round
+# Pause between rounds when playing; drawing a round adds its own time (benchmarks/bench_dashboard.py measures both:
+# about 0.6 s a round, so the classroom talks' 39 rounds play in about half a minute).
+PLAY_INTERVAL_MS = 400
 
-# Mesa's grid gives every panel a cell 390 px high (resizable by dragging its corner); figures are scaled to fit one.
+# Sizes are for a 1366x768 projector: the sidebar is 270 px, the map's column 62% of the rest (about 645 px, 47% of
+# the page), the "why" panel beside it; everything above .below-fold fits in 768 px.
 CSS = """
-.treatysim-banner { align-items: baseline; padding: 8px 16px 0 16px; flex-wrap: nowrap; }
-.treatysim-banner .round-counter { font-size: 2rem; font-weight: 700; white-space: nowrap; margin-right: 24px; }
+/* Solara's sidebar is at least 400 px wide, which would leave the map a third of the page. */
+.v-application .v-navigation-drawer { width: 270px !important; min-width: 270px !important; }
+.v-application .v-main, .v-application .v-content { padding-left: 270px !important; }
+.v-navigation-drawer .v-card { width: 100%; }
+.v-navigation-drawer .v-select__selection, .v-navigation-drawer .v-label { font-size: 0.92rem; }
+.run-card .v-btn { min-width: 0 !important; padding: 0 12px !important; }
+.v-navigation-drawer .v-card__title { padding: 8px 12px 4px 12px; font-size: 1.05rem; }
+.v-navigation-drawer .v-card__text { padding: 4px 12px 8px 12px; }
+/* The page's columns put a 12 px gap around the app bar's and sidebar's (invisible) places above the banner. */
+.v-sheet:has(> .treatysim-main), .v-sheet:has(> .v-sheet > .treatysim-main) { gap: 0 !important; }
+.solara-autorouter-content { margin-top: -8px; }
+.treatysim-main { padding: 0 10px; width: 100%; }
+.treatysim-banner { align-items: baseline; padding: 4px 6px 2px 6px; flex-wrap: nowrap; }
+.treatysim-banner .round-counter { font-size: 2rem; font-weight: 700; white-space: nowrap; margin-right: 20px; }
 .treatysim-banner .round-status { font-size: 1.05rem; }
-.treatysim-banner .settings { font-size: 0.85rem; color: #666; margin-top: 2px; }
-.treatysim-panel { width: 100%; height: 100%; overflow: auto; }
-.treatysim-panel img { display: block; margin: 0 auto; width: 100%; height: auto; object-fit: contain; }
-.issue-space { padding-top: 10px; }
-.issue-space img { max-height: 285px; }
-.over-time img { max-height: 385px; }
-.why-stuck { padding: 0 8px; }
-.why-stuck h3, .states-table h3 { margin: 4px 0 8px 0; font-weight: 500; }
-.why-stuck p { margin-bottom: 8px; font-size: 0.98rem; line-height: 1.45; }
+.treatysim-banner .settings { font-size: 0.85rem; color: #555; margin-top: 2px; }
+.treatysim-grid { display: grid; grid-template-columns: minmax(0, 62fr) minmax(0, 38fr); gap: 10px;
+                  align-items: start; }
+.treatysim-panel { width: 100%; }
+.treatysim-panel img { display: block; margin: 0 auto; width: 100%; height: auto; }
+.issue-space .axis-menus { padding: 0 4px; gap: 12px; }
+.issue-space .axis-menus .v-input { margin-top: 0; padding-top: 0; }
+.why-panel { max-height: 560px; overflow-y: auto; padding: 2px 10px; border-left: 4px solid #1976d2;
+             background: #f7f9fc; }
+.why-panel h3 { margin: 6px 0 8px 0; font-weight: 600; font-size: 1.25rem; }
+.why-panel p { margin-bottom: 7px; font-size: 1rem; line-height: 1.4; }
 .states-table { padding: 0 8px; }
-.states-table table { border-collapse: collapse; font-size: 0.78rem; }
+.states-table h3 { margin: 4px 0 8px 0; font-weight: 500; }
+.states-table table { border-collapse: collapse; font-size: 0.85rem; }
 .states-table th { font-weight: 500; vertical-align: bottom; }
 .states-table th, .states-table td { padding: 2px 5px; border-bottom: 1px solid #ddd; text-align: left; }
 .scenario-menu { text-transform: none; justify-content: space-between; }
-.legend-note { font-size: 0.8rem; color: #555; text-align: center; }
-/* SolaraViz puts its panels on tabbed pages; this dashboard has one page, so the tab bar says nothing. */
-.v-tabs { display: none; }
+.legend-note { font-size: 0.85rem; color: #444; text-align: center; }
+.controls-note { font-size: 0.85rem; color: #444; }
+.reset-cue { font-size: 0.9rem; }
 """
-
 
 def scenario_menu() -> dict[str, str]:
     """Menu label -> scenario path: the files at the top of the scenarios folder, and the opened file if elsewhere."""
@@ -87,16 +116,11 @@ def _asked_scenario(search: str | None) -> str | None:
     return values[0] if values else None
 
 
-def _png(figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=150)  # sharp on projectors and high-density screens
-    return buffer.getvalue()
-
-
 # -------------------------------------------------------------------------------------------------- panels --
 @solara.component
-def IssueSpace(model: LiveNegotiation):
-    """States in the issue space on two dimensions chosen from the menus."""
+def IssueSpace(model: LiveNegotiation, drawn_for: solara.Reactive):
+    """States in the issue space on two dimensions chosen from the menus. `drawn_for` is set to (model, round)
+    once the map of that round is drawn."""
     update_counter.get()
     dims = model.dimensions
     labels = {dimension_label(model, d): d for d in dims}
@@ -108,32 +132,60 @@ def IssueSpace(model: LiveNegotiation):
     x_label = x_label if x_label in labels else names[0]
     y_label = y_label if y_label in labels else names[-1]
     pair = (labels[x_label], labels[y_label])
-    png = solara.use_memo(lambda: _png(issue_space_figure(model, pair)), [model, model.round, pair])
-    with solara.Column(classes=["treatysim-panel", "issue-space"], gap="0px"):
-        with solara.Row(style={"padding": "0 8px"}):
+    # Drawn in a thread (see OverTime): the counter and the "why" panel show the round at once, the map follows.
+    # The panel's class names the round its picture shows (map-round-N), for tests and benchmarks to wait on.
+    def draw():
+        round_no = model.round
+        png = map_png(model, pair)
+        drawn_for.set((model, round_no))
+        return round_no, png
+
+    drawn = solara.lab.use_task(draw, dependencies=[model, model.round, pair], prefer_threaded=True)
+    shown = f"map-round-{drawn.latest[0]}" if drawn.latest is not None else "map-pending"
+    with solara.Column(classes=["treatysim-panel", "issue-space", shown], gap="0px"):
+        with solara.Row(classes=["axis-menus"]):
             solara.Select("Across", values=names, value=x_label, on_value=set_x, dense=True)
             solara.Select("Up", values=names, value=y_label, on_value=set_y, dense=True)
-        solara.Image(png)
+        if drawn.latest is not None:
+            solara.Image(drawn.latest[1])
+        else:  # the first picture: keep the map's place so the page does not jump when it arrives
+            solara.Div(style={"aspect-ratio": f"{ISSUE_SPACE_SIZE[0]} / {ISSUE_SPACE_SIZE[1]}", "width": "100%"})
         solara.Div(children=["Dot size: capability. Colour: coalition. Red ring: objects to the draft. "
                              "Star: the draft core. Dashed lines: tier thresholds."], classes=["legend-note"])
 
 
 @solara.component
-def OverTime(model: LiveNegotiation):
+def OverTime(model: LiveNegotiation, map_drawn_for: solara.Reactive):
     """Support for the draft, dispersion, and members of the core and each tier, round by round."""
     update_counter.get()
-    png = solara.use_memo(lambda: _png(over_time_figure(model)), [model, model.round])
-    with solara.Column(classes=["treatysim-panel", "over-time"]):
-        solara.Image(png)
+    # Drawn in a thread after the page has shown the round, and after the map of the round is drawn: the counter,
+    # the "why" panel and the map above the fold should not wait for it or share the processor with it. The last
+    # picture stays until the new one is ready; the panel's class names the round it shows.
+    ready = map_drawn_for.value == (model, model.round)
+    drawn = solara.lab.use_task(lambda: (model.round, figure_png(over_time_figure(model))) if ready else None,
+                                dependencies=[model, model.round, ready], prefer_threaded=True)
+    last = solara.use_ref(None)
+    if drawn.latest is not None:
+        last.current = drawn.latest
+    shown = f"over-time-round-{last.current[0]}" if last.current is not None else "over-time-pending"
+    with solara.Column(classes=["treatysim-panel", "over-time", shown]):
+        if last.current is not None:
+            solara.Image(last.current[1])
 
 
 @solara.component
-def WhyStuck(model: LiveNegotiation):
-    """Who blocks the draft, the dimension dividing them and the concession that would tip the vote."""
+def WhyPanel(model: LiveNegotiation):
+    """Why the talks stand where they do: who blocks and what would tip the vote, or what tipped it and who joined
+    the core and each tier. Its title follows the state of the talks."""
     update_counter.get()
-    lines = solara.use_memo(lambda: why_stuck_lines(model), [model, model.round])
-    with solara.Column(classes=["treatysim-panel", "why-stuck"], gap="0px"):
-        solara.HTML(tag="h3", unsafe_innerHTML="Why is it stuck?")
+
+    def content():
+        report = why_stuck(model)
+        return why_title(model, report), why_stuck_lines(model, report)
+
+    title, lines = solara.use_memo(content, [model, model.round])
+    with solara.Column(classes=["treatysim-panel", "why-panel", f"why-round-{model.round}"], gap="0px"):
+        solara.HTML(tag="h3", unsafe_innerHTML=escape(title), classes=["why-title"])
         for label, sentence in lines:
             bold = f"<b>{escape(label)}</b> " if label else ""
             solara.HTML(tag="p", unsafe_innerHTML=bold + escape(sentence))
@@ -163,6 +215,57 @@ def Banner(model: solara.Reactive):
             solara.Div(children=[settings_in_use(model.value)], classes=["settings"])
 
 
+# ------------------------------------------------------------------------------------------------ controls --
+def control_values(params: dict) -> dict:
+    """What Reset builds the next model with when no control was touched: each control's starting value."""
+    values = {}
+    for name, spec in params.items():
+        if isinstance(spec, Slider):
+            values[name] = spec.value
+        elif isinstance(spec, dict):
+            values[name] = spec["value"]
+        else:
+            values[name] = spec
+    return values
+
+
+def slider_label(name: str, label: str, value) -> str:
+    """A slider's label with its value: 'Flexibility \u00d71.50', 'Threshold: 0.67', 'Seed: 3'."""
+    if name == "flexibility_scale":
+        return f"{label} \u00d7{value:.2f}"
+    if isinstance(value, float):
+        return f"{label}: {value:.2f}"
+    return f"{label}: {value}"
+
+
+@solara.component
+def NextRunControls(params: dict, values: solara.Reactive, model: LiveNegotiation):
+    """The model's controls, each with its value in its label, and a cue naming those that differ from the run on
+    screen: they take effect when Reset is pressed."""
+    update_counter.get()
+
+    def setter(name):
+        return lambda value: values.set({**values.value, name: value})
+
+    for name, spec in params.items():
+        if isinstance(spec, Slider):
+            widget = solara.SliderFloat if spec.is_float_slider else solara.SliderInt
+            widget(slider_label(name, spec.label, values.value[name]), value=values.value[name],
+                   on_value=setter(name), min=spec.min, max=spec.max, step=spec.step)
+        elif isinstance(spec, dict) and name == "decision":
+            solara.Select(spec["label"], values=[RULE_NAMES.get(v, v) for v in spec["values"]],
+                          value=RULE_NAMES.get(values.value[name], values.value[name]),
+                          on_value=lambda label: setter("decision")(rule_choice(label)))
+        elif isinstance(spec, dict):
+            solara.Select(spec["label"], values=list(spec["values"]), value=values.value[name],
+                          on_value=setter(name))
+    changed = pending_changes(model, values.value)
+    if changed:
+        solara.Warning(f"Changed: {', '.join(changed)}. Press Reset to apply.", dense=True, classes=["reset-cue"])
+    else:
+        solara.Div(children=["A changed control applies when you press Reset."], classes=["controls-note"])
+
+
 # ---------------------------------------------------------------------------------------------------- page --
 def _open(path: str):
     """(controls, first model) for a scenario file, or the error to show instead."""
@@ -177,21 +280,38 @@ def Dashboard(path: str):
     opened = solara.use_memo(lambda: _open(path), [path])
     failed = isinstance(opened, str)
     model = solara.use_reactive(None if failed else opened[1])
+    values = solara.use_reactive({} if failed else control_values(opened[0]))
+    play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
+    render_interval = solara.use_reactive(1)  # every round is drawn
+    use_threads = solara.use_reactive(False)
+    map_drawn_for = solara.use_reactive(None)  # (model, round) of the map last drawn
     if failed:
         solara.Error(f"Cannot open this scenario: {opened}")
         return
     params, first = opened
-    Banner(model)
-    SolaraViz(model, components=[IssueSpace, OverTime, WhyStuck, States], model_params=params,
-              name=f"treatysim: {first.scenario.metadata.title}", play_interval=PLAY_INTERVAL_MS)
+    with solara.AppBar():
+        solara.AppBarTitle(f"treatysim: {first.scenario.metadata.title}")
+    with solara.Sidebar():
+        with solara.Card("Run", margin=0, classes=["run-card"]):
+            ModelController(model, model_parameters=values, play_interval=play_interval,
+                            render_interval=render_interval, use_threads=use_threads)
+        with solara.Card("Next run", margin=0):
+            NextRunControls(params, values, model.value)
+    with solara.Column(classes=["treatysim-main"], gap="4px"):
+        Banner(model)
+        with solara.Div(classes=["treatysim-grid"]):
+            IssueSpace(model.value, map_drawn_for)
+            WhyPanel(model.value)
+            OverTime(model.value, map_drawn_for)
+            States(model.value)
 
 
 @solara.component
 def ScenarioMenu(menu: dict[str, str], current: str):
     """The files of the scenarios folder as links: choosing one loads the page afresh with that file.
 
-    A fresh page rather than a swap in place: SolaraViz keeps its controls' state in the sidebar, which survives a
-    swap, so its Reset would rebuild the old scenario with the old defaults.
+    A fresh page rather than a swap in place: the controls keep their state in the sidebar, which survives a
+    swap, so Reset would rebuild the old scenario with the old defaults.
     """
     items = [solara.v.ListItem(href=f"?{urlencode({'scenario': label})}", input_value=label == current,
                                color="primary", children=[solara.v.ListItemTitle(children=[label])])
@@ -212,10 +332,8 @@ def Page():
         return
     choice = first_choice(menu, asked)
     with solara.Sidebar():
-        with solara.Card("Scenario"):
+        with solara.Card("Scenario", margin=0):
             ScenarioMenu(menu, choice)
-            solara.Text("Choosing a file starts new talks with its states and settings. Sliders and menus "
-                        "under Model Parameters take effect when you press Reset.", style={"font-size": "0.85rem"})
     if asked is not None and asked not in menu:
         solara.Warning(f"No scenario {asked!r} in the menu; showing {choice}.")
     Dashboard(menu[choice])

@@ -6,27 +6,81 @@ once, and pyplot's global figure registry is neither thread-safe nor freed unles
 
 from __future__ import annotations
 
+import io
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 from matplotlib.ticker import MaxNLocator
 
 from ..model import NegotiationModel
 from ..plots import coalition_colours, issue_space
-from ..runner import explain, rounds_table
+from ..runner import explain, rounds_table, states_table, summarise
+from ..schema import DECISION_RULES
 from ..summary_text import OUTCOME_TEXT
-from .live import states_now
+from .live import THRESHOLD_STEP, states_now
 
-__all__ = ["dimension_label", "state_label", "round_status", "settings_in_use", "StuckReport", "why_stuck",
-           "why_stuck_lines", "why_stuck_text", "states_rows",
-           "issue_space_figure", "over_time_figure"]
+__all__ = ["RULE_NAMES", "rule_name", "rule_choice", "dimension_label", "state_label", "round_status",
+           "settings_in_use", "pending_changes", "StuckReport", "why_stuck", "why_title", "why_stuck_lines",
+           "why_stuck_text", "explanation_lines", "tier_lines", "states_rows", "issue_space_figure",
+           "over_time_figure", "figure_png", "fast_png", "map_png", "FIGURE_DPI", "ISSUE_SPACE_SIZE", "FIGURE_SIZE"]
 
-# Sizes near the size shown on the page, so that matplotlib's point sizes read well there.
-FIGURE_SIZE = (5.6, 3.8)  # two panels with their legends to the right
-ISSUE_SPACE_SIZE = (5.6, 3.5)  # the map with its legend to the right
+# Figures are drawn at the size and resolution they are shown at on a 1366x768 projector (one figure pixel per
+# screen pixel at 100 dpi), with fixed margins: matplotlib's constrained layout doubled the time to draw a round.
+FIGURE_DPI = 100
+ISSUE_SPACE_SIZE = (6.3, 4.3)  # the map, with its legend to the right
+FIGURE_SIZE = (5.6, 3.9)  # two panels over time, with their legends to the right
+
+# Plain-language names of the decision rules: the one place the dashboard's menu, status line, settings line and
+# figure titles take them from. {share} is the rule's threshold in words.
+RULE_NAMES = {
+    "consensus": "Consensus (no objection)",
+    "majority_count": "Majority of states",
+    "majority_capability": "Majority of capability",
+    "plurilateral": "Plurilateral (enough willing states)",
+}
+RULE_NAMES_WITH_SHARE = {
+    "consensus": "Consensus (no objection)",
+    "majority_count": "{share} of states",
+    "majority_capability": "{share} of capability",
+    "plurilateral": "{min_states}+ states with {share_lower} of capability",
+}
+assert set(RULE_NAMES) == set(DECISION_RULES) == set(RULE_NAMES_WITH_SHARE)
+# Shares a class knows by name; any other threshold is said as a percentage.
+SHARE_WORDS = {1 / 2: "Half", 3 / 5: "Three-fifths", 2 / 3: "Two-thirds", 3 / 4: "Three-quarters",
+               4 / 5: "Four-fifths", 1.0: "All"}
 AT_LEAST, AT_MOST = "\u2265", "\u2264"
 MAX_NAMED = 8  # beyond this many blocking states the panel names the first and counts the rest
+
+
+def _share_words(threshold: float) -> str:
+    for share, words in SHARE_WORDS.items():
+        if abs(threshold - share) <= THRESHOLD_STEP / 2:  # the slider's 0.67 is two-thirds
+            return words
+    return f"{threshold:.0%}"
+
+
+def rule_name(decision: str, threshold: float | None = None, min_states: int = 2) -> str:
+    """A decision rule in plain words: 'Consensus (no objection)', 'Two-thirds of states'; without a threshold, the
+    rule's name alone ('Majority of states'). An unknown rule is shown as it is named."""
+    if threshold is None:
+        return RULE_NAMES.get(decision, decision)
+    share = _share_words(threshold)
+    template = RULE_NAMES_WITH_SHARE.get(decision, decision)
+    return template.format(share=share, share_lower=share.lower() if not share[0].isdigit() else share,
+                           min_states=min_states)
+
+
+def rule_choice(label: str) -> str:
+    """The rule's identifier from its plain name in the menu (the inverse of rule_name without a threshold)."""
+    for decision, name in RULE_NAMES.items():
+        if name == label:
+            return decision
+    raise ValueError(f"{label!r} is not one of the decision rules: {', '.join(RULE_NAMES.values())}")
 
 
 def dimension_label(model: NegotiationModel, dim: str) -> str:
@@ -64,26 +118,57 @@ def round_status(model: NegotiationModel) -> tuple[str, str]:
     live = model.engaged
     supporters = int((model.support & live).sum())
     share = float(model.capability[model.support & live].sum() / model.capability[live].sum())
-    rule = model.scenario.rules.decision.replace("_", " ")
-    return counter, (f"Under {rule}, the draft has {supporters} of {int(live.sum())} states "
+    rule = _rule_of(model)
+    return counter, (f"{rule}: the draft has {supporters} of {int(live.sum())} states "
                      f"({share:.0%} of capability) behind it.")
 
 
+def _rule_of(model: NegotiationModel) -> str:
+    rules = model.scenario.rules
+    return rule_name(rules.decision, rules.threshold, rules.min_states)
+
+
 def settings_in_use(model: NegotiationModel) -> str:
-    """The settings the running model was built with (slider positions are not shown until dragged)."""
-    rules, protocol = model.scenario.rules, model.scenario.protocol
-    rule = rules.decision.replace("_", " ")
-    if rules.decision != "consensus":
-        rule += f" at {rules.threshold:.2f}"
+    """The settings the running model was built with (the controls may already show the next run's)."""
+    protocol = model.scenario.protocol
     scale = getattr(model, "controls", {}).get("flexibility_scale", 1.0)
     flexibility = "as in the scenario" if scale == 1.0 else f"x{scale:.2f}"
-    return (f"Rule: {rule} | flexibility: {flexibility} | activation: {protocol.activation} | seed: {model.seed}")
+    return (f"Rule: {_rule_of(model)} | flexibility: {flexibility} | activation: {protocol.activation} | "
+            f"seed: {model.seed}")
 
 
-# ----------------------------------------------------------------------------------------- why is it stuck? --
+def pending_changes(model: NegotiationModel, controls: dict) -> list[str]:
+    """The controls whose value differs from the run on screen, by their label: they apply when Reset is pressed.
+
+    `controls` holds the values Reset would build the next model with (LiveNegotiation's keyword arguments); a
+    threshold within half a slider step of the running one is no change (sim.app.live.build_scenario keeps it)."""
+    rules, protocol = model.scenario.rules, model.scenario.protocol
+    running = {"flexibility_scale": getattr(model, "controls", {}).get("flexibility_scale", 1.0),
+               "decision": rules.decision, "activation": protocol.activation, "seed": model.seed}
+    changed = []
+    if "scenario" in controls and str(controls["scenario"]) != str(getattr(model, "source", controls["scenario"])):
+        changed.append("Scenario")
+    labels = {"flexibility_scale": "Flexibility", "decision": "Decision rule", "activation": "Activation",
+              "seed": "Seed"}
+    for name, label in labels.items():
+        if controls.get(name) is not None and controls[name] != running[name]:
+            changed.append(label)
+    threshold = controls.get("threshold")
+    if threshold is not None and abs(float(threshold) - rules.threshold) > THRESHOLD_STEP / 2:
+        changed.append("Threshold")
+    return changed
+
+
+# ------------------------------------------------------------------------------------------- the "why" panel --
+# Keys of sim.runner.explain that the stalemate lines below put in words; any other key a newer model adds is shown
+# generically (explanation_lines), so the panel never hides part of an explanation.
+STUCK_KEYS = {"objectors", "holdouts", "blockers", "dividing_dimension", "dimension_pressure", "states_to_win_over",
+              "tippable", "pivotal_concession", "kind"}
+
+
 @dataclass
 class StuckReport:
-    """The "why is it stuck?" panel's content. kind: opening, adopted, collapse or stuck."""
+    """The "why" panel's content. kind: opening, adopted, collapse or stuck."""
 
     kind: str
     round: int
@@ -98,14 +183,20 @@ class StuckReport:
     pivotal_fraction: float | None = None
     tippable: bool = True
     still_rounds: int = 0
+    # The run's own explanation of an agreement (its summary's "explanation" when of kind "agreement"), or the keys
+    # of a deadlock's explanation that the fields above do not hold.
+    explanation: dict = field(default_factory=dict)
 
 
 def why_stuck(model: NegotiationModel) -> StuckReport:
-    """Who blocks the current draft, the dimension that divides them and the concession that would tip the vote."""
+    """Who blocks the current draft, the dimension that divides them and the concession that would tip the vote;
+    after adoption, the run's own explanation of the agreement when it gives one."""
     if model.round == 0:
         return StuckReport("opening", 0)
     if model.adopted_round is not None:
-        return StuckReport("adopted", model.round)
+        why = summarise(model).get("explanation")
+        agreed = dict(why) if isinstance(why, dict) and why.get("kind") == "agreement" else {}
+        return StuckReport("adopted", model.round, explanation=agreed)
     if model.outcome == "collapse":
         return StuckReport("collapse", model.round)
     why = explain(model)
@@ -123,7 +214,122 @@ def why_stuck(model: NegotiationModel) -> StuckReport:
         win_over=list(why["states_to_win_over"]),
         pivotal=pivot["state"] if pivot else None, pivotal_moves=dict(pivot["moves"]) if pivot else {},
         pivotal_fraction=pivot["fraction_of_gap"] if pivot else None, tippable=bool(why["tippable"]),
-        still_rounds=int(model.still_rounds))
+        still_rounds=int(model.still_rounds),
+        explanation={k: v for k, v in why.items() if k not in STUCK_KEYS})
+
+
+def why_title(model: NegotiationModel, report: StuckReport | None = None) -> str:
+    """The panel's title, which follows the state of the talks."""
+    report = report or why_stuck(model)
+    if report.kind == "opening":
+        return "How the talks work"
+    if report.kind == "adopted":
+        return "Agreement: what tipped it" if model.in_force_round is not None else "Adopted: what tipped it"
+    if report.kind == "collapse":
+        return "Why the talks collapsed"
+    if model.outcome == "stalemate":
+        return "Why it stalled"
+    if model.outcome is not None:
+        return "Why there is no treaty"
+    return "Why is it stuck?"
+
+
+def _names(model: NegotiationModel, ids) -> str:
+    names = [state_label(model, s) for s in list(ids)[:MAX_NAMED]]
+    if len(ids) > MAX_NAMED:
+        names.append(f"{len(ids) - MAX_NAMED} more")
+    return _join(names) if names else "nobody"
+
+
+def _value_words(model: NegotiationModel, key: str, value) -> str:
+    """One value of an explanation in words: state ids and dimension names by their labels, shares as percentages."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        if value in model.index:
+            return state_label(model, value)
+        if value in model.dimensions:
+            return dimension_label(model, value).lower()
+        return value.replace("_", " ") if value.isidentifier() else value
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        if any(word in key for word in ("share", "fraction", "probability")):
+            return f"{value:.0%}"
+        return f"{value:+.2f}" if any(word in key for word in ("move", "concession", "shift")) else f"{value:.2f}"
+    if isinstance(value, dict):
+        parts = [f"{_value_words(model, key, k)} {_value_words(model, f'{key}.{k}', v)}" for k, v in value.items()]
+        return ", ".join(parts) if parts else "none"
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(v, str) and v in model.index for v in value):
+            return _names(model, value)
+        words = [_value_words(model, key, v) for v in value[:MAX_NAMED]]
+        if len(value) > MAX_NAMED:
+            words.append(f"{len(value) - MAX_NAMED} more")
+        return "; ".join(words) if words else "none"
+    return str(value)
+
+
+def explanation_lines(model: NegotiationModel, explanation: dict) -> list[tuple[str, str]]:
+    """An explanation dict shown generically, one (label, sentence) per key: the label is the key in words
+    ('tipping_round' -> 'Tipping round:'), the sentence its value in words. Empty values are left out."""
+    lines = []
+    for key, value in explanation.items():
+        if key == "kind" or value is None or (hasattr(value, "__len__") and not isinstance(value, str)
+                                              and len(value) == 0):
+            continue
+        label = key.replace("_", " ").strip().capitalize() + ":"
+        lines.append((label, _value_words(model, key, value) + "."))
+    return lines
+
+
+def tier_lines(model: NegotiationModel) -> list[tuple[str, str]]:
+    """Who joined each tier (after adoption) or would join it (before), against the members it needs."""
+    lines = []
+    adopted = model.adopted_round is not None
+    for j, name in enumerate(model.tier_names):
+        tier = model.scenario.treaty.tiers[j]
+        title = f"Tier {name.replace('_', ' ')}" + (f" ({tier.description})" if tier.description else "") + ":"
+        members = [model.ids[i] for i in np.flatnonzero(model.tiers[:, j])]
+        needed = int(model.tier_threshold[j])
+        if adopted:
+            state = "in being" if model.tier_alive[j] else "not in being"
+            joined = f"{_names(model, members)} joined" if members else "nobody joined"
+            lines.append((title, f"{joined}; it needs {needed} members, so it is {state}."))
+        else:
+            would = (f"{_names(model, members)} {'would' if members else ''} join").replace("  ", " ")
+            lines.append((title, f"{would if members else 'nobody would join yet'} (it needs {needed})."))
+    return lines
+
+
+def _agreement_lines(model: NegotiationModel, report: StuckReport) -> list[tuple[str, str]]:
+    adopted = model.adopted_round
+    members = [model.ids[i] for i in np.flatnonzero(model.signed)]
+    left_out = [model.ids[i] for i in np.flatnonzero(model.ever_engaged & ~model.signed)]
+    lines = [("Adopted:", f"in round {adopted} under the rule {_rule_of(model).lower()}, signed by "
+                          f"{_names(model, members)}.")]
+    if report.explanation:
+        lines += explanation_lines(model, report.explanation)
+    elif adopted > 1:
+        # No explanation from the run: say who came aboard in the round the vote tipped.
+        table = states_table(model)
+        before = set(table.loc[(table["round"] == adopted - 1) & table["support"], "state"])
+        then = table.loc[(table["round"] == adopted) & table["support"], "state"]
+        last = [s for s in then if s not in before]
+        if last:
+            lines.append(("What tipped it:", f"{_names(model, last)} came aboard in round {adopted}, after "
+                                             f"{adopted - 1} round{'s' if adopted > 2 else ''} of talks."))
+    else:
+        lines.append(("What tipped it:", "nothing had to: the first draft was adopted."))
+    if left_out:
+        lines.append(("Left outside:", f"{_names(model, left_out)}."))
+    needed = model.scenario.ratifications_needed()
+    if model.in_force_round is not None:
+        lines.append(("In force:", f"from round {model.in_force_round}, with {int(model.ratified.sum())} "
+                                   f"ratifications ({needed} needed)."))
+    else:
+        lines.append(("Ratified:", f"{int(model.ratified.sum())} of the {needed} needed for entry into force."))
+    return lines
 
 
 def why_stuck_lines(model: NegotiationModel, report: StuckReport | None = None) -> list[tuple[str, str]]:
@@ -133,30 +339,19 @@ def why_stuck_lines(model: NegotiationModel, report: StuckReport | None = None) 
         return [("No vote yet.", "Each round the chair drafts a text, every state says whether it would join, "
                                  "and the rule decides. Press Step to see who objects.")]
     if report.kind == "adopted":
-        members = [state_label(model, model.ids[i]) for i in np.flatnonzero(model.signed)]
-        left_out = [state_label(model, model.ids[i]) for i in np.flatnonzero(model.ever_engaged & ~model.signed)]
-        lines = [("Not stuck:", f"the core was adopted in round {model.adopted_round}, signed by {_join(members)}.")]
-        if left_out:
-            lines.append(("Left outside:", f"{_join(left_out)}."))
-        return lines
+        return _agreement_lines(model, report) + tier_lines(model)
     left = [state_label(model, model.ids[i]) for i in np.flatnonzero(model.ever_engaged & ~model.engaged)]
     if report.kind == "collapse":
         return [("Collapsed:", f"{_join(left)} left the table, and too few states remain to negotiate.")]
     lines = []
     if report.blocking:
-        names = [state_label(model, s) for s in report.blocking[:MAX_NAMED]]
-        if len(report.blocking) > MAX_NAMED:
-            names.append(f"{len(report.blocking) - MAX_NAMED} more")
         verb = "objects" if len(report.blocking) == 1 else "object"
-        lines.append(("Blocking:", f"{_join(names)} {verb} to the current draft."))
+        lines.append(("Blocking:", f"{_names(model, report.blocking)} {verb} to the current draft."))
         counts = ", ".join(f"{s} {report.objections.get(s, 0)}" for s in report.blocking[:MAX_NAMED])
         lines.append(("", f"Rounds each has objected so far: {counts} (of {report.round})."))
         if report.holdouts and len(report.holdouts) < len(report.blocking):
-            names = [state_label(model, s) for s in report.holdouts[:MAX_NAMED]]
-            if len(report.holdouts) > MAX_NAMED:
-                names.append(f"{len(report.holdouts) - MAX_NAMED} more")
-            lines.append(("Holding out:", f"{_join(names)} would object even if the draft were adopted; the "
-                                          f"others object because too few would join them."))
+            lines.append(("Holding out:", f"{_names(model, report.holdouts)} would object even if the draft were "
+                                          f"adopted; the others object because too few would join them."))
     else:
         lines.append(("Blocking:", "nobody objects, yet the rule does not adopt the draft."))
     if report.dividing_dimension:
@@ -176,18 +371,22 @@ def why_stuck_lines(model: NegotiationModel, report: StuckReport | None = None) 
     elif not report.tippable:
         lines.append(("Pivotal concession:", "none. No move within the objectors' red lines and reservation "
                                              "values would tip the vote: the draft itself has to change."))
+    lines += explanation_lines(model, report.explanation)
     if left:
         lines.append(("Left the table:", f"{_join(left)}."))
     if report.still_rounds:
         window = model.scenario.protocol.stalemate_window
         lines.append(("", f"Nobody has moved for {report.still_rounds} of the {window} rounds that make a "
                           f"stalemate."))
+    lines += tier_lines(model)
     return lines
 
 
 def why_stuck_text(model: NegotiationModel) -> str:
-    """The panel as plain text, one paragraph per line."""
-    return "\n".join(f"{label} {sentence}".strip() for label, sentence in why_stuck_lines(model))
+    """The panel as plain text: its title, then one paragraph per line."""
+    report = why_stuck(model)
+    return "\n".join([why_title(model, report)] + [f"{label} {sentence}".strip()
+                                                   for label, sentence in why_stuck_lines(model, report)])
 
 
 def states_rows(model: NegotiationModel) -> tuple[list[str], list[list[str]]]:
@@ -223,7 +422,9 @@ def colours_of(model: NegotiationModel) -> dict[str, str]:
 
 def issue_space_figure(model: NegotiationModel, dims: tuple[str, str]) -> Figure:
     """The issue space now, on two dimensions (sim.plots.issue_space on the model's current round)."""
-    fig = Figure(figsize=ISSUE_SPACE_SIZE, layout="constrained")
+    fig = Figure(figsize=ISSUE_SPACE_SIZE)
+    # Fixed margins (see FIGURE_DPI): room for the axis labels, and on the right for the legend.
+    fig.subplots_adjust(left=0.1, right=0.74, bottom=0.12, top=0.93)
     ax = fig.add_subplot()
     draft = {d: float(v) for d, v in zip(model.dimensions, model.draft)}
     issue_space(ax, model.scenario, states_now(model), draft, dims,
@@ -233,11 +434,11 @@ def issue_space_figure(model: NegotiationModel, dims: tuple[str, str]) -> Figure
     if legend is not None:
         handles, labels = legend.legend_handles, [t.get_text() for t in legend.get_texts()]
         legend.remove()
-        ax.legend(handles, labels, fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
-    ax.tick_params(labelsize=7)
-    ax.xaxis.label.set_fontsize(8)
-    ax.yaxis.label.set_fontsize(8)
-    ax.title.set_fontsize(9)
+        ax.legend(handles, labels, fontsize=9, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    ax.tick_params(labelsize=9)
+    ax.xaxis.label.set_fontsize(10)
+    ax.yaxis.label.set_fontsize(10)
+    ax.title.set_fontsize(11)
     return fig
 
 
@@ -245,7 +446,8 @@ def over_time_figure(model: NegotiationModel) -> Figure:
     """Support for the draft and dispersion of positions (top); members of the core and of each tier (bottom)."""
     rounds = rounds_table(model)
     rules = model.scenario.rules
-    fig = Figure(figsize=FIGURE_SIZE, layout="constrained")
+    fig = Figure(figsize=FIGURE_SIZE)
+    fig.subplots_adjust(left=0.11, right=0.72, bottom=0.11, top=0.92, hspace=0.12)  # fixed: see FIGURE_DPI
     top, bottom = fig.subplots(2, 1, sharex=True)
     x = rounds["round"]
     voted = rounds[rounds["round"] >= 1]  # round 0 holds the opening positions: no draft has been put to them
@@ -260,8 +462,8 @@ def over_time_figure(model: NegotiationModel) -> Figure:
         bottom.axvline(model.adopted_round, color="green", ls=":", lw=1)
     top.set_ylim(-0.03, 1.05)
     top.set_ylabel("share of capability")
-    top.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    top.set_title(f"Over time ({rules.decision.replace('_', ' ')} rule)", fontsize=9)
+    top.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    top.set_title(f"Over time. Rule: {_rule_of(model)}", fontsize=10)
 
     bottom.plot(voted["round"], voted["core_members"], color="black", lw=2, marker=".",
                 label="core" if model.adopted_round is None else "core: backers,\nthen members")
@@ -278,12 +480,86 @@ def over_time_figure(model: NegotiationModel) -> Figure:
     bottom.yaxis.set_major_locator(MaxNLocator(integer=True))
     bottom.set_ylabel("states")
     bottom.set_xlabel("round")
-    bottom.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    bottom.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     for ax in (top, bottom):
-        ax.tick_params(labelsize=7)
-        ax.xaxis.label.set_fontsize(8)
-        ax.yaxis.label.set_fontsize(8)
+        ax.tick_params(labelsize=8)
+        ax.xaxis.label.set_fontsize(9)
+        ax.yaxis.label.set_fontsize(9)
         ax.set_xlim(0, max(10, model.round))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.25)
     return fig
+
+
+# ------------------------------------------------------------------------------------------------ drawing --
+def figure_png(figure: Figure) -> bytes:
+    """A figure as PNG at the resolution it is shown at."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=FIGURE_DPI)
+    return buffer.getvalue()
+
+
+# Backgrounds of figures (frames, ticks, grids and axis labels) already drawn, by everything that shapes them.
+# Drawing the ticks and their labels is most of the time matplotlib takes for the map, and they do not change from
+# round to round, so each round draws only the rest over a copy of the background (matplotlib's "blitting"). The
+# over-time figure gains little from it (its legends and lines are most of its time) and is drawn in full.
+# Hand-written because matplotlib offers blitting for its interactive canvases only; a test checks that the picture
+# is the one a full draw gives.
+_BACKGROUNDS: OrderedDict = OrderedDict()
+_BACKGROUNDS_LOCK = threading.Lock()
+_BACKGROUNDS_KEPT = 64  # a few per open page (one per pair of dimensions shown); each is about 1 MB
+
+
+def _static_parts(ax) -> list:
+    return [ax.patch, *ax.spines.values(), ax.xaxis, ax.yaxis]
+
+
+def _background_key(fig: Figure) -> tuple:
+    axes = tuple((ax.get_position().bounds, ax.get_xlim(), ax.get_ylim(), ax.get_xlabel(), ax.get_ylabel(),
+                  tuple(ax.get_xticks()), tuple(ax.get_yticks()), ax.xaxis.get_visible(), ax.yaxis.get_visible(),
+                  tuple(t.get_text() for t in ax.get_yticklabels()))
+                 for ax in fig.axes)
+    return (tuple(fig.get_size_inches()), fig.dpi, axes)
+
+
+def fast_png(fig: Figure) -> bytes:
+    """A figure as PNG (as figure_png gives it), drawn over a cached background when one fits."""
+    fig.set_dpi(FIGURE_DPI)
+    canvas = FigureCanvasAgg(fig)
+    static = [part for ax in fig.axes for part in _static_parts(ax)]
+    dynamic = [a for a in fig.get_children() if a is not fig.patch and a not in fig.axes]
+    for ax in fig.axes:
+        dynamic += [a for a in ax.get_children() if not any(a is s for s in static)]
+    key = _background_key(fig)
+    with _BACKGROUNDS_LOCK:
+        background = _BACKGROUNDS.get(key)
+        if background is not None:
+            _BACKGROUNDS.move_to_end(key)
+    if background is None:
+        shown = [(a, a.get_visible()) for a in dynamic]
+        for artist, _ in shown:
+            artist.set_visible(False)
+        titles = [(ax.title, ax.title.get_position()) for ax in fig.axes]
+        canvas.draw()  # which moves hidden titles out of the way: they go back where a full draw puts them
+        for title, at in titles:
+            title.set_position(at)
+        background = canvas.copy_from_bbox(fig.bbox)
+        for artist, visible in shown:
+            artist.set_visible(visible)
+        with _BACKGROUNDS_LOCK:
+            _BACKGROUNDS[key] = background
+            while len(_BACKGROUNDS) > _BACKGROUNDS_KEPT:
+                _BACKGROUNDS.popitem(last=False)
+    canvas.get_renderer()
+    canvas.restore_region(background)
+    for artist in sorted(dynamic, key=lambda a: a.get_zorder()):  # stable: equal zorders keep their order
+        if artist.get_visible():
+            fig.draw_artist(artist)
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buffer, format="png")
+    return buffer.getvalue()
+
+
+def map_png(model: NegotiationModel, dims: tuple[str, str]) -> bytes:
+    """The issue-space map (issue_space_figure) as PNG."""
+    return fast_png(issue_space_figure(model, dims))

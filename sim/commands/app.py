@@ -193,6 +193,8 @@ def cmd_app(args) -> int:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     # A classroom server should not report to anyone: Solara's usage telemetry is off unless asked for.
     env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    # Solara's "This website runs on Solara" badge sits over the bottom right of the page, on the content.
+    env.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
     # Two warnings a teacher can do nothing about: Mesa's own components break a Solara rule of hooks (checked when
     # they are defined; tests/test_app_model.py checks ours), and plain http on a local address disables
     # cross-site cookies, which the dashboard does not use.
