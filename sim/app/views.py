@@ -163,7 +163,7 @@ def pending_changes(model: NegotiationModel, controls: dict) -> list[str]:
 # Keys of sim.runner.explain that the stalemate lines below put in words; any other key a newer model adds is shown
 # generically (explanation_lines), so the panel never hides part of an explanation.
 STUCK_KEYS = {"objectors", "holdouts", "blockers", "dividing_dimension", "dimension_pressure", "states_to_win_over",
-              "tippable", "pivotal_concession", "kind"}
+              "tippable", "pivotal_concession", "kind", "rule", "near_miss", "concessions", "departures"}
 
 
 @dataclass
@@ -195,7 +195,7 @@ def why_stuck(model: NegotiationModel) -> StuckReport:
         return StuckReport("opening", 0)
     if model.adopted_round is not None:
         why = summarise(model).get("explanation")
-        agreed = dict(why) if isinstance(why, dict) and why.get("kind") == "agreement" else {}
+        agreed = dict(why) if isinstance(why, dict) and why.get("kind") in ("adoption", "agreement") else {}
         return StuckReport("adopted", model.round, explanation=agreed)
     if model.outcome == "collapse":
         return StuckReport("collapse", model.round)
@@ -302,13 +302,34 @@ def tier_lines(model: NegotiationModel) -> list[tuple[str, str]]:
     return lines
 
 
+def adoption_lines(model: NegotiationModel, why: dict) -> list[tuple[str, str]]:
+    """The run's explanation of an adoption (sim.model.explanation) in words: what moved the last objectors aboard,
+    who let the text pass without signing, and who voted against it."""
+    lines = []
+    movers = why.get("last_aboard") or []
+    if movers:
+        parts = [f"{state_label(model, m['state'])} stopped objecting in round {m['stopped_objecting_in_round']}, "
+                 f"moved by {m['moved_by']}" for m in movers[:MAX_NAMED]]
+        lines.append(("What tipped it:", "; ".join(parts) + "."))
+    else:
+        lines.append(("What tipped it:", "nobody objected to the text the chair tabled."))
+    if why.get("let_pass_without_signing"):
+        lines.append(("Let it pass:", f"{_names(model, why['let_pass_without_signing'])} did not object but did "
+                                      f"not sign."))
+    if why.get("voted_against"):
+        lines.append(("Voted against:", f"{_names(model, why['voted_against'])}."))
+    return lines
+
+
 def _agreement_lines(model: NegotiationModel, report: StuckReport) -> list[tuple[str, str]]:
     adopted = model.adopted_round
     members = [model.ids[i] for i in np.flatnonzero(model.signed)]
     left_out = [model.ids[i] for i in np.flatnonzero(model.ever_engaged & ~model.signed)]
     lines = [("Adopted:", f"in round {adopted} under the rule {_rule_of(model).lower()}, signed by "
                           f"{_names(model, members)}.")]
-    if report.explanation:
+    if report.explanation.get("kind") == "adoption":
+        lines += adoption_lines(model, report.explanation)
+    elif report.explanation:
         lines += explanation_lines(model, report.explanation)
     elif adopted > 1:
         # No explanation from the run: say who came aboard in the round the vote tipped.
@@ -350,10 +371,12 @@ def why_stuck_lines(model: NegotiationModel, report: StuckReport | None = None) 
         counts = ", ".join(f"{s} {report.objections.get(s, 0)}" for s in report.blocking[:MAX_NAMED])
         lines.append(("", f"Rounds each has objected so far: {counts} (of {report.round})."))
         if report.holdouts and len(report.holdouts) < len(report.blocking):
-            lines.append(("Holding out:", f"{_names(model, report.holdouts)} would object even if the draft were "
-                                          f"adopted; the others object because too few would join them."))
+            lines.append(("Holding out:", f"{_names(model, report.holdouts)} would object even with a mandate as "
+                                          f"close to the draft as its red lines allow; the others could be won "
+                                          f"over."))
     else:
-        lines.append(("Blocking:", "nobody objects, yet the rule does not adopt the draft."))
+        lines.append(("Blocking:", "nobody objects, but no text yet has enough states that would sign it, each "
+                                   "rather having no treaty."))
     if report.dividing_dimension:
         lines.append(("Dividing dimension:", f"{dimension_label(model, report.dividing_dimension)}: the objectors "
                                              f"are furthest from the draft here ({report.dimension_share:.0%} of "
@@ -369,6 +392,7 @@ def why_stuck_lines(model: NegotiationModel, report: StuckReport | None = None) 
                                              f"moving {moves} ({report.pivotal_fraction:.0%} of its way to the "
                                              f"draft)."))
     elif not report.tippable:
+        near_miss_line(model, lines)
         lines.append(("Pivotal concession:", "none. No move within the objectors' red lines and reservation "
                                              "values would tip the vote: the draft itself has to change."))
     lines += explanation_lines(model, report.explanation)
@@ -380,6 +404,18 @@ def why_stuck_lines(model: NegotiationModel, report: StuckReport | None = None) 
                           f"stalemate."))
     lines += tier_lines(model)
     return lines
+
+
+def near_miss_line(model: NegotiationModel, lines: list[tuple[str, str]]) -> None:
+    """The text closest to passing, who would sign it and who it misses (from the run's explanation)."""
+    near = explain(model).get("near_miss") or {}
+    if not near.get("misses"):
+        return
+    text = ", ".join(f"{dimension_label(model, d).lower()} {v:.2f}" for d, v in near["text"].items())
+    missing = [m["state"] for m in near["misses"]]
+    signers = f"{_names(model, near['would_sign'])} would sign it" if near["would_sign"] else "nobody would sign it"
+    lines.append(("Nearest miss:", f"{text}: {signers}, but {_names(model, missing)} "
+                                   f"{'objects' if len(missing) == 1 else 'object'}."))
 
 
 def why_stuck_text(model: NegotiationModel) -> str:
