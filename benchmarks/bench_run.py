@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.synthetic import synthetic_scenario  # noqa: E402
 from sim.loader import load_scenario  # noqa: E402
+from sim.model import drafting  # noqa: E402
 from sim.runner import run_once  # noqa: E402
 
 
@@ -39,13 +40,41 @@ def time_runs(scenario, repeats: int) -> dict:
             "rounds": statistics.median(rounds)}
 
 
+def search_cost(scenario) -> dict:
+    """What the chair's search costs: time spent in the propose phase per round, and the rounds in which it searched
+    the candidate set (the others re-evaluate only the text on the table)."""
+    spent, calls, searched = [0.0], [0], [0]
+    real_propose, real_candidates = drafting.propose, drafting.candidates
+
+    def timed_propose(model):
+        start = time.perf_counter()
+        real_propose(model)
+        spent[0] += time.perf_counter() - start
+        calls[0] += 1
+
+    def counted_candidates(model, chair):
+        searched[0] += 1
+        texts = real_candidates(model, chair)
+        sizes.append(len(texts))
+        return texts
+
+    sizes: list[int] = []
+    drafting.propose, drafting.candidates = timed_propose, counted_candidates
+    try:
+        run_once(scenario, seed=0)
+    finally:
+        drafting.propose, drafting.candidates = real_propose, real_candidates
+    return {"search_ms_per_round": 1000 * spent[0] / max(calls[0], 1), "searches": searched[0],
+            "propose_rounds": calls[0], "candidates": statistics.median(sizes) if sizes else 0}
+
+
 def measure(scenario, repeats: int) -> dict:
     figures = time_runs(scenario, repeats)
     tracemalloc.start()
     run_once(scenario, seed=0)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return {**figures, "peak_alloc_mb": peak / 2**20}
+    return {**figures, "peak_alloc_mb": peak / 2**20, **search_cost(scenario)}
 
 
 def main() -> None:
@@ -57,11 +86,13 @@ def main() -> None:
         "193 states, simultaneous activation": synthetic_scenario(activation="simultaneous"),
         "scenarios/wpcnt.yaml (random)": load_scenario(ROOT / "scenarios" / "wpcnt.yaml"),
     }
-    print(f"{'case':40s} {'median s':>9s} {'min s':>8s} {'max s':>8s} {'rounds':>7s} {'peak alloc MB':>14s}")
+    print(f"{'case':40s} {'median s':>9s} {'min s':>8s} {'max s':>8s} {'rounds':>7s} {'peak alloc MB':>14s} "
+          f"{'search ms/round':>16s} {'searches':>9s} {'candidates':>11s}")
     for name, scenario in cases.items():
         m = measure(scenario, args.repeats)
         print(f"{name:40s} {m['median_s']:9.4f} {m['min_s']:8.4f} {m['max_s']:8.4f} {m['rounds']:7.0f} "
-              f"{m['peak_alloc_mb']:14.2f}")
+              f"{m['peak_alloc_mb']:14.2f} {m['search_ms_per_round']:16.3f} "
+              f"{m['searches']:4d}/{m['propose_rounds']:<4d} {m['candidates']:11.0f}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"process peak resident memory: {rss:.0f} MB (Python, numpy, pandas, mesa loaded)")
 

@@ -71,8 +71,8 @@ def write(rows, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out.with_suffix(".csv"), index=False, float_format="%.4f")
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=200, sharey=True)
-    labels = {"flexibility_scale": "flexibility scale (every state's flexibility times this, capped at 1)",
-              "participation_benefit": "treaty value to a member of a universal treaty (participation_benefit)"}
+    labels = {"flexibility_scale": "flexibility scale\n(every state's flexibility times this, capped at 1)",
+              "participation_benefit": "treaty.participation_benefit\n(value of a universal treaty to a member)"}
     for ax, parameter in zip(axes, labels):
         for name, group in frame[frame["parameter"] == parameter].groupby("scenario", sort=False):
             ax.plot(group["value"], group["p_adopted"], marker="o", ms=3, label=name)

@@ -79,7 +79,7 @@ def test_sweep_on_a_disk_that_fills_up_exits_5_with_the_resume_hint_and_its_end_
     code = main(["sweep", str(write_spec(tmp_path, SWEEP)), "--out", str(out), "--executor", "serial", "--quiet"])
     assert code == ExitCode.CANNOT_WRITE
     line = _one_line(capsys.readouterr().err)
-    assert "No space left on device" in line and "resume with: python run.py sweep --resume" in line
+    assert "No space left on device" in line and "resume with: python3 run.py sweep --resume" in line
     (folder,) = [out / name for name in _visible(out)]
     history = [json.loads(x) for x in (folder / "history.jsonl").read_text().splitlines()]
     assert history[-1]["event"] == "end" and "OSError" in history[-1]["status"]

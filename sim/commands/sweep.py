@@ -6,6 +6,7 @@ import signal
 import sys
 from types import SimpleNamespace
 
+from ..results import program
 from . import ExitCode, UserError
 from .options import rounds, output_folder, positive_int, seed
 
@@ -196,7 +197,7 @@ def cmd_sweep(args) -> int:
         except (OSError, SweepFolderError):
             done = "the runs stored so far are kept"
         raise UserError(f"{failure}; {done}; once it can be written, resume with: "
-                        f"python run.py sweep --resume {folder.path}", ExitCode.CANNOT_WRITE) from exc
+                        f"{program()} sweep --resume {folder.path}", ExitCode.CANNOT_WRITE) from exc
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -23,9 +23,16 @@ class Coalition:
 
 
 def update_coalitions(model: "NegotiationModel") -> None:
+    """Defections and mergers; looked at again only once some mandate has moved by more than the stalemate epsilon
+    since the last look, or the table has changed (below that, no distance can have crossed a limit by more)."""
     protocol = model.scenario.protocol
     if not model.coalitions:
         return
+    last = model.last_coalitions
+    if (last is not None and last[0] == model.engaged.tobytes()
+            and np.abs(model.position - last[1]).max(initial=0.0) < protocol.stalemate_epsilon):
+        return
+    model.last_coalitions = (model.engaged.tobytes(), model.position.copy())
     centres, alive = centres_of(model)
     leaders = np.zeros(model.n, bool)
     leaders[[c.leader for c in model.coalitions if c.alive]] = True

@@ -18,13 +18,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from .core import NegotiationModel
 
 
-def concede(model: "NegotiationModel") -> None:
+def concede(model: "NegotiationModel") -> bool:
+    """Mandates move; returns whether any state could move (when none can, coalitions cannot change either)."""
     protocol = model.scenario.protocol
-    partners = model.partners()
     sigma = protocol.concession_noise
     # Drawn for every state in row order whatever the activation, so both regimes use the generator alike.
     noise = np.exp(sigma * model.rng.standard_normal(model.n) - 0.5 * sigma * sigma)
     movers = model.engaged & ~model.signed  # signatories of an adopted text hold their mandates
+    if not movers.any():
+        return False
+    partners = model.partners()
     willingness = model.reciprocity * model.evaluation.chance[:, 0]  # the draft's chance of ratification
     rule = maths.Concession(model.ideal, model.draft, maths.concession_weights(model.salience), model.flexibility,
                             partners, movers, protocol.concession_rate, protocol.domestic_anchor, noise,
@@ -41,3 +44,4 @@ def concede(model: "NegotiationModel") -> None:
     model.received += received
     model.given += given
     model.reciprocity = maths.reciprocity_factor(model.received, model.given, protocol.reciprocity)
+    return True

@@ -186,6 +186,9 @@ class NegotiationModel(mesa.Model):
         self.best_shortfall = np.inf
         self.search_size = 0
         self.last_search = None  # what the chair's last search saw (see drafting.propose)
+        self.last_response = None  # what the states' last answer after adoption rested on (see decisions.respond)
+        self.last_tiers = None  # what the last tier choices rested on
+        self.last_coalitions = None  # mandates and table at the last coalition update
         self.events_applied = 0
         self.rule_now = (self.scenario.rules.decision, self.scenario.rules.threshold)
         self.adopted_round: int | None = None
@@ -225,8 +228,8 @@ class NegotiationModel(mesa.Model):
         if self.adopted_round is None:
             drafting.propose(self)
         decisions.respond(self)
-        concession.concede(self)
-        coalitions.update_coalitions(self)
+        if concession.concede(self):
+            coalitions.update_coalitions(self)
         if self.adopted_round is None:
             decisions.decide(self)
         else:

@@ -98,6 +98,12 @@ def respond(model: "NegotiationModel") -> None:
     Declarations rest on the signing equilibrium each state anticipates, which does not depend on the order in which
     states speak; activation order matters in the concede phase.
     """
+    if model.adopted_round is not None:
+        # After adoption the text is fixed and signing rests on ideals alone, so the answer changes only when an
+        # event or a change at the table (a walk-out, a join, a new signature) has happened since the last one.
+        stamp = (model.events_applied, model.engaged.tobytes(), model.signed.tobytes())
+        if stamp == model.last_response:
+            return
     ev = model.draft_evaluation if model.draft_evaluation is not None else evaluate(model, model.draft[None, :])
     model.draft_evaluation = None
     model.evaluation = ev
@@ -107,9 +113,15 @@ def respond(model: "NegotiationModel") -> None:
     model.utility = ev.utility[:, 0].copy()
     model.objection_cost_now = ev.cost[:, 0].copy()
     model.mandate_now = ev.mandate[:, 0].copy()
-    model.tiers = tiers_for(model, model.would_sign)
+    # Tier choices rest on ideals, the draft and the core's members alone: worked out again only when one changed.
+    stamp = (model.draft.tobytes(), model.would_sign.tobytes(), model.events_applied, model.adopted_round,
+             model.signed.tobytes())
+    if stamp != model.last_tiers:
+        model.tiers = tiers_for(model, model.would_sign)
+        model.last_tiers = stamp
     if model.adopted_round is not None:  # accession: a state that would join signs the text as it stands
         model.signed |= model.would_sign
+        model.last_response = (model.events_applied, model.engaged.tobytes(), model.signed.tobytes())
 
 
 def tiers_for(model: "NegotiationModel", core_members: np.ndarray) -> np.ndarray:

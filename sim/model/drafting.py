@@ -34,8 +34,9 @@ def propose(model: "NegotiationModel") -> None:
     """The chair drafts the core (and the tiers follow it).
 
     The chair searches again only when something has changed since its last search: a mandate moved by more than
-    the stalemate epsilon, an event happened, the table or the rule in force changed, or the chair rotated. Otherwise
-    the candidates would be judged as before, so the text on the table stays and only it is evaluated again.
+    the stalemate epsilon (all moves since the search counted), an event happened, the table or the rule in force
+    changed, or the chair rotated. Otherwise the candidates would be judged as before (to within that epsilon), so
+    the text on the table stays and the states' answers to it stand.
     """
     chair = choose_chair(model)
     model.chair = model.ids[chair] if chair is not None else SECRETARIAT
@@ -43,7 +44,8 @@ def propose(model: "NegotiationModel") -> None:
     last = model.last_search
     if (last is not None and last[0] == stamp and not model.adoptable_found
             and np.abs(model.position - last[1]).max(initial=0.0) < model.scenario.protocol.stalemate_epsilon):
-        model.draft_evaluation = None  # respond evaluates the text on the table alone
+        # Nothing has moved by more than epsilon: the chair's verdict and the states' answers stand as they were.
+        model.draft_evaluation = model.evaluation
         return
     model.last_search = (stamp, model.position.copy())
     texts = candidates(model, chair)
