@@ -64,7 +64,7 @@ def _adoption_lines(why: dict, total: int) -> list[str]:
                           f"{m['moved_by']}" for m in why["last_aboard"][:3])
         lines.append(f"What tipped it: {moved}")
     else:
-        lines.append("What tipped it: nobody objected to the text the chair tabled")
+        lines.append("What tipped it: the text the chair tabled passed at once: no state had to change its mind")
     if why["let_pass_without_signing"]:
         lines.append(f"Let it pass without signing: {_members(why['let_pass_without_signing'], total)}")
     if why["voted_against"]:

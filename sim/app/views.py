@@ -312,7 +312,8 @@ def adoption_lines(model: NegotiationModel, why: dict) -> list[tuple[str, str]]:
                  f"moved by {m['moved_by']}" for m in movers[:MAX_NAMED]]
         lines.append(("What tipped it:", "; ".join(parts) + "."))
     else:
-        lines.append(("What tipped it:", "nobody objected to the text the chair tabled."))
+        lines.append(("What tipped it:", "the text the chair tabled passed at once: no state had to change its "
+                                         "mind."))
     if why.get("let_pass_without_signing"):
         lines.append(("Let it pass:", f"{_names(model, why['let_pass_without_signing'])} did not object but did "
                                       f"not sign."))
