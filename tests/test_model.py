@@ -175,6 +175,43 @@ def test_walkouts_collapse_the_talks():
     result = run_once(scenario("classroom", events=events), seed=0)
     assert result.summary["outcome"] == "collapse" and result.summary["rounds"] == 2
     assert result.summary["walked_out"] == ["AUR", "BOR", "CAL"]
+    why = result.summary["explanation"]  # a collapse is explained: who left, when and why
+    assert why["kind"] == "collapse"
+    assert [(d["state"], d["round"], d["reason"]) for d in why["departures"]] == [
+        (s, 2, "scheduled walk-out") for s in ("AUR", "BOR", "CAL")]
+
+
+def test_rounds_carry_calendar_dates():
+    """Round r falls r * round_months months after the start date (calendar months, the day clamped to the month's
+    length); entry into force adds its delay in days."""
+    result = run_once(scenario("wpcnt", protocol__start_date="2021-01-31", protocol__round_months=1,
+                               rules__entry_into_force_delay_days=90), seed=0)
+    model, s = result.model, result.summary
+    assert model.date_of(0) == "2021-01-31" and model.date_of(1) == "2021-02-28" and model.date_of(12) == "2022-01-31"
+    assert result.rounds["date"].iloc[0] == "2021-01-31"
+    assert s["adopted_date"] == model.date_of(s["adopted_round"])
+    import datetime
+    assert (datetime.date.fromisoformat(s["in_force_date"])
+            - datetime.date.fromisoformat(model.date_of(s["in_force_round"]))).days == 90
+    two = run_once(scenario("wpcnt", protocol__start_date="2020-01-01", protocol__round_months=2.5), seed=0).model
+    assert two.date_of(2) == "2020-06-01" and two.date_of(1) == "2020-03-16"
+
+
+def test_a_mandate_deadline_ends_the_talks_and_calls_the_fallback_vote():
+    """The classroom stalls under consensus; with a deadline at round 6 the talks end there as a time-out (the
+    mandate ended), and with a fallback vote scheduled after the deadline the vote is held at the deadline instead,
+    adopting the text over Caldera's objection."""
+    ended = run_once(scenario("classroom", protocol__deadline_round=6), seed=0).summary
+    assert ended["outcome"] == "timeout" and ended["rounds"] == 6 and "mandate ended" in ended["reason"]
+    voted = run_once(scenario("classroom", protocol__deadline_round=6,
+                              rules__fallback={"round": 20, "decision": "majority_count", "threshold": 0.66}),
+                     seed=0).summary
+    assert voted["adopted"] and voted["adopted_round"] == 6 and voted["adopted_by"] == "majority_count"
+    assert "CAL" in voted["explanation"]["voted_against"]
+    # without a deadline the fallback waits for its round
+    later = run_once(scenario("classroom", rules__fallback={"round": 20, "decision": "majority_count",
+                                                             "threshold": 0.66}), seed=0).summary
+    assert later["adopted_round"] == 20
 
 
 def test_endogenous_walkout_after_patience_runs_out():

@@ -276,7 +276,7 @@ def test_a_consensus_text_signed_by_few_is_reachable_with_dispersed_preferences(
     assert pattern(0.8) == []
 
 
-@pytest.mark.parametrize("name", ["classroom_two_thirds", "global_stalemate_two_thirds"])
+@pytest.mark.parametrize("name", ["classroom_two_thirds", "global_stalemate_two_thirds", "un_cybercrime_two_thirds"])
 def test_two_thirds_variants_never_time_out(name):
     """A chair that searches does not oscillate: over 100 seeds the two-thirds variants end in agreement or
     stalemate, never in a time-out."""
