@@ -7,7 +7,6 @@ commands, which live in sim.commands.
 from __future__ import annotations
 
 import argparse
-import errno
 import os
 import signal
 import sys
@@ -18,6 +17,7 @@ from collections.abc import Sequence
 from . import __version__
 from .commands import COMMANDS, ExitCode, UserError
 from .messages import printable
+from .results import write_failure
 
 __all__ = ["main", "build_parser", "ExitCode"]
 
@@ -69,32 +69,6 @@ class Terminated(KeyboardInterrupt):
 
 def _terminate(signum, frame):
     raise Terminated(signum)
-
-
-_WRITE_HINTS = {
-    errno.ENOSPC: "the disk is full: free some space, or write elsewhere with --out",
-    errno.EDQUOT: "the disk quota is used up: free some space, or write elsewhere with --out",
-    errno.EROFS: "the file system is read-only: write elsewhere with --out",
-    errno.EACCES: "not allowed to write there: write elsewhere with --out",
-    errno.EPERM: "not allowed to write there: write elsewhere with --out",
-    errno.ENAMETOOLONG: "a file name is too long for the file system: use a shorter --out path",
-    errno.EFBIG: "a file is too large for the file system: write elsewhere with --out",
-}
-_WRITE_WORDS = {"No space left": errno.ENOSPC, "Read-only file system": errno.EROFS, "Permission denied": errno.EACCES,
-                "File name too long": errno.ENAMETOOLONG, "Disk quota exceeded": errno.EDQUOT}
-
-
-def write_failure(exc: BaseException) -> str | None:
-    """'cannot write FILE: REASON; WHAT TO DO' for an OSError of the environment (a full or read-only disk), else
-    None. pyarrow's errors carry no errno, only the system's words."""
-    if not isinstance(exc, OSError):
-        return None
-    code = exc.errno if exc.errno in _WRITE_HINTS else next(
-        (c for words, c in _WRITE_WORDS.items() if words in str(exc)), None)
-    if code is None:
-        return None
-    where = f" {exc.filename}" if exc.filename else ""
-    return f"cannot write{where}: {os.strerror(code)}; {_WRITE_HINTS[code]}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,7 +6,7 @@ import textwrap
 import tracemalloc
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.cli import ExitCode, main

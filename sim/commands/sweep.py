@@ -6,7 +6,6 @@ import signal
 import sys
 from types import SimpleNamespace
 
-from ..results import program
 from . import ExitCode, UserError
 from .options import rounds, output_folder, positive_int, seed
 
@@ -116,7 +115,7 @@ def cmd_sweep(args) -> int:
     from ..sweep.design import build_design, duplicate_points
     from ..sweep.engine import execute, stored_failures
     from ..sweep.executors import WorkerError, make_executor
-    from ..results import program
+    from ..results import program, write_failure
     from ..sweep.storage import SweepFolder, SweepFolderError
 
     _check_usage(args)
@@ -187,7 +186,6 @@ def cmd_sweep(args) -> int:
     except SweepFolderError as exc:
         raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
     except OSError as exc:
-        from ..cli import write_failure
 
         failure = write_failure(exc)
         if failure is None or folder is None:
