@@ -216,7 +216,7 @@ HEADER = """\
 #   cohesion 0.7; the others belong to no coalition.
 # - capability is NOT in the vote data. ASSUMPTION: {capabilities} gives 10 / 6 / 3 to the tier 1 / 2 / 3 states
 #   of IISS "Cyber Capabilities and National Power" (2021) and 2 to the other G20 members; every other state has 1.
-#   Replace it with: python scripts/build_un_scenario.py --capabilities FILE --out OUT.yaml
+#   Replace it with: python3 scripts/build_un_scenario.py --capabilities FILE --out OUT.yaml
 # - reservation, ratification difficulty and every protocol setting not written below take the schema's defaults.
 # The comment after each state gives its alignment a.
 """
