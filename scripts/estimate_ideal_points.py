@@ -1,7 +1,7 @@
 """Estimate every UN member state's position on two latent dimensions from its General Assembly votes, 2010-2019.
 
     python3 scripts/estimate_ideal_points.py --out data/unga/ideal_points_2010_2019.csv --force
-    python3 scripts/estimate_ideal_points.py --exclude A/RES/74/247 --exclude R/73/27 --out /tmp/ip.csv
+    python3 scripts/estimate_ideal_points.py --exclude A/RES/74/247 --exclude R/73/27 --out ip.csv
 
 The model: a two-dimensional ordinal item-response model of yes / abstain / no votes, the model of Bailey,
 Strezhnev and Voeten (2017, "Estimating dynamic state preferences from United Nations voting data", Journal of
