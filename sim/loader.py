@@ -735,6 +735,8 @@ def check_references(scenario: Scenario, raw: RawScenario) -> None:
             problems.add(base + ("salience",), "salience sums to zero: at least one dimension must matter")
         _check_dims(problems, base + ("opening",), state.opening, dims, complete=False)
         _check_dims(problems, base + ("red_lines",), state.red_lines, dims, complete=False)
+        if state.uncertainty is not None:
+            _check_dims(problems, base + ("uncertainty", "ideal"), state.uncertainty.ideal, dims, complete=False)
         for dim, bounds in state.red_lines.items():
             where = base + ("red_lines", dim)
             if bounds.min is not None and bounds.max is not None and bounds.min > bounds.max:

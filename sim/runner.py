@@ -98,6 +98,7 @@ def summarise(model: NegotiationModel) -> dict:
                        for label, c in enumerate(model.coalitions) if c.alive},
         "walked_out": _ids(model, model.ever_engaged & ~model.engaged),
         "stalled_since": model.stalled_since,
+        "drawn_inputs": model.drawn_inputs,
         "explanation": explain(model),
     }
     return summary

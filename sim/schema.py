@@ -117,6 +117,18 @@ class Bounds(Strict):
     max: Unit | None = Field(None, description="Highest value the position may take on this dimension.")
 
 
+class Uncertainty(Strict):
+    ideal: dict[str, NonNegative] = Field(
+        default_factory=dict, description="Standard deviation of the ideal point on each dimension named (e.g. the "
+        "standard error of an estimate); the stated ideal is the mean.")
+    capability: NonNegative = Field(0.0, description="Standard deviation of capability (drawn log-normal, so it "
+                                                     "stays positive, with the stated capability as its mean).")
+    flexibility: NonNegative = Field(0.0, description="Standard deviation of flexibility.")
+    reservation: NonNegative = Field(0.0, description="Standard deviation of the reservation utility.")
+    ratification_difficulty: NonNegative = Field(0.0, description="Standard deviation of the ratification "
+                                                                  "difficulty.")
+
+
 class State(Strict):
     id: StateId = Field(description="Short unique identifier, e.g. an ISO code.")
     name: str = Field("", description="Display name (defaults to the id).")
@@ -137,6 +149,10 @@ class State(Strict):
         default_factory=dict, description="Per dimension, bounds the bargaining position never crosses.")
     at_table: bool = Field(
         True, description="False for a state that only joins the talks through a `join` event.")
+    uncertainty: Uncertainty | None = Field(
+        None, description="Standard deviations of the state's values: each run draws them once from its seed "
+        "(normal, held within each value's range and the state's red lines), so that replicates integrate over the "
+        "uncertainty in the inputs. The stated values are the means.")
 
 
 class Coalition(Strict):

@@ -82,8 +82,9 @@ class NegotiationModel(mesa.Model):
             dtype=float)
         self.raw_salience = raw_salience
         self.salience = maths.normalise_salience(raw_salience)
-        capability = np.array([s.capability for s in sc.states], dtype=float)
-        self.capability = capability / capability.max()  # only ratios matter: scaled so that no sum overflows
+        self.raw_capability = np.array([s.capability for s in sc.states], dtype=float)
+        # only ratios matter: scaled so that no sum overflows
+        self.capability = self.raw_capability / self.raw_capability.max()
         self.flexibility = np.array([s.flexibility for s in sc.states], dtype=float)
         self.reservation = np.array([s.reservation for s in sc.states], dtype=float)
         self.difficulty = np.array([s.ratification_difficulty for s in sc.states], dtype=float)
@@ -96,6 +97,7 @@ class NegotiationModel(mesa.Model):
                     self.low[i, j] = bounds.min
                 if bounds.max is not None:
                     self.high[i, j] = bounds.max
+        self._draw_uncertain_inputs()
         self.opening = self.ideal.copy()
         for i, s in enumerate(sc.states):
             for d, v in (s.opening or {}).items():
@@ -122,6 +124,43 @@ class NegotiationModel(mesa.Model):
         self.holdouts = np.zeros(self.n, dtype=np.int64)  # ...and even had its mandate come all the way to the text
         self.objection_streak = np.zeros(self.n, dtype=np.int64)
         self.utility = np.zeros(self.n)
+
+    def _draw_uncertain_inputs(self) -> None:
+        """Values given with an uncertainty are drawn once per run, from a generator of their own spawned from the
+        run's seed (so that a scenario without uncertainty draws nothing and keeps every other stream as it was):
+        normal around the stated value, held within the value's range and the state's red lines; capability
+        log-normal with the stated mean and standard deviation. One draw per state and slot in row order, used or
+        not, so that adding uncertainty to one state does not change the draws of another."""
+        self.drawn_inputs: dict[str, dict] = {}
+        sc = self.scenario
+        if not any(s.uncertainty for s in sc.states):
+            return
+        rng = np.random.default_rng([self.seed, 1])
+        z = rng.standard_normal((self.n, self.k + 4))
+        for i, s in enumerate(sc.states):
+            u = s.uncertainty
+            if u is None:
+                continue
+            drawn: dict = {}
+            for d, sd in u.ideal.items():
+                j = self.dimensions.index(d)
+                value = np.clip(self.ideal[i, j] + sd * z[i, j], self.low[i, j], self.high[i, j])
+                self.ideal[i, j] = value
+                drawn.setdefault("ideal", {})[d] = round(float(value), 6)
+            if u.capability > 0:
+                mean = float(s.capability)
+                sigma2 = np.log1p((u.capability / mean) ** 2)
+                self.raw_capability[i] = mean * np.exp(np.sqrt(sigma2) * z[i, self.k] - sigma2 / 2)
+                drawn["capability"] = round(float(self.raw_capability[i]), 6)
+            for slot, (name, values, low, high) in enumerate((
+                    ("flexibility", self.flexibility, 0.0, 1.0), ("reservation", self.reservation, -1.0, 1.0),
+                    ("ratification_difficulty", self.difficulty, 0.0, 1.0)), start=self.k + 1):
+                sd = getattr(u, name)
+                if sd > 0:
+                    values[i] = np.clip(values[i] + sd * z[i, slot], low, high)
+                    drawn[name] = round(float(values[i]), 6)
+            self.drawn_inputs[s.id] = drawn
+        self.capability = self.raw_capability / self.raw_capability.max()
 
     def _init_agents(self) -> None:
         for i, s in enumerate(self.scenario.states):
