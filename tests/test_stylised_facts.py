@@ -311,7 +311,7 @@ def test_no_state_signs_or_ratifies_a_text_worth_less_than_no_treaty():
     checked = 0
     for path in files:
         scenario = validate_raw(load_raw(path))
-        for seed in range(4):
+        for seed in range(6):
             result = run_once(scenario, seed=seed)
             model, states = result.model, result.states
             r = dict(zip(model.ids, model.reservation_now))
