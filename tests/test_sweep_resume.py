@@ -28,6 +28,7 @@ levers:
 replicates: 75
 seed: 3
 """  # 600 runs: a few seconds, long enough to be killed part way
+LONGER = LONG.replace("replicates: 75", "replicates: 150")  # 1200 runs, for a signal after a fixed wait
 
 WITH_ROUNDS = """
 levers:
@@ -172,7 +173,7 @@ def test_resume_of_a_folder_that_is_not_a_sweep_is_refused(tmp_path, capsys):
 
 def test_sigterm_is_handled_like_ctrl_c(tmp_path):
     """SIGTERM stops the sweep after storing what has finished, with exit code 130 and the resume command."""
-    spec = write_spec(tmp_path, LONG)
+    spec = write_spec(tmp_path, LONGER)
     process = subprocess.Popen(
         [sys.executable, "run.py", "sweep", str(spec), "--out", str(tmp_path / "out"), "--executor", "serial",
          "--runs-per-task", "5", "--flush-runs", "1000"],
@@ -185,7 +186,7 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path):
             if folder and (folder[0] / "history.jsonl").exists():
                 break
             time.sleep(0.02)
-        time.sleep(0.5)
+        time.sleep(1.5)  # long enough for some runs to finish even on a loaded machine
         os.kill(process.pid, signal.SIGTERM)
         _, err = process.communicate(timeout=60)
     finally:
