@@ -355,7 +355,7 @@ def _issue_space(ax, scenario, states_now, draft, dims, title, colours, legend):
                for n, c in colours.items() if n in set(live["coalition"])]
     handles += [plt.Line2D([], [], marker="*", ls="", color=DRAFT, markersize=13, label="draft core"),
                 plt.Line2D([], [], marker="o", ls="", markerfacecolor="none", markeredgecolor=OBJECTS,
-                           markeredgewidth=1.6, markersize=10, label="objects to the draft")]
+                           markeredgewidth=1.6, markersize=10, label="objects")]
     handles += _size_key(sorted(capability.values()), largest)
     if legend:
         legend_outside(ax, handles)
@@ -371,7 +371,7 @@ def _size_key(capabilities: list[float], largest: float) -> list:
     for value in picks:
         size = float(_size_of(np.array([value]), largest)[0])
         out.append(plt.Line2D([], [], marker="o", ls="", markerfacecolor="none", markeredgecolor="black",
-                              markersize=np.sqrt(size), label=f"capability {value:g} (dot size)"))
+                              markersize=np.sqrt(size), label=f"capability {value:g}"))
     return out
 
 

@@ -89,7 +89,7 @@ def test_issue_space_legend_is_outside_the_axes_and_keys_dot_size(classroom_run)
     for ax in fig.axes:
         assert not box.overlaps(ax.get_window_extent(renderer))
     labels = [t.get_text() for t in legends[0].get_texts()]
-    assert "objects to the draft" in labels and sum("dot size" in label for label in labels) >= 2
+    assert "objects" in labels and sum(label.startswith("capability ") for label in labels) >= 2
     plots.plt.close(fig)
 
 
