@@ -257,6 +257,11 @@ class Protocol(Strict):
     deadline_round: Annotated[int, Field(ge=1)] | None = Field(
         None, description="Round at which the negotiating mandate ends: a fallback vote, if any, is held then at the "
         "latest; without adoption the talks end (outcome timeout, reason: the mandate ended).")
+    endgame_rounds: Annotated[int, Field(ge=0, le=100_000)] = Field(
+        0, description="Rounds before deadline_round in which deadline pressure builds (0 = none).")
+    endgame_pressure: NonNegative = Field(
+        0.0, description="Extra cost of objecting at the deadline, reached linearly over the endgame rounds: "
+        "blocking a text on the eve of the mandate's end costs more.")
     objection_cost: NonNegative = Field(
         0.02, description="Cost to a state of objecting to a text (blocking consensus or voting no).")
     isolation_cost: NonNegative = Field(

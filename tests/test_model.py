@@ -181,6 +181,19 @@ def test_walkouts_collapse_the_talks():
         (s, 2, "scheduled walk-out") for s in ("AUR", "BOR", "CAL")]
 
 
+def test_deadline_pressure_brings_consensus_on_the_eve_of_the_deadline():
+    """End-game behaviour: with the mandate ending at round 20 the classroom times out; with pressure building over
+    the last 6 rounds (the cost of objecting rising to 0.3 at the deadline) Caldera stops blocking before the end and
+    the text is adopted by consensus, Caldera letting it pass. The stalemate waits for the pressure to come."""
+    ended = run_once(scenario("classroom", protocol__deadline_round=20), seed=0).summary
+    assert ended["outcome"] == "timeout" and ended["rounds"] == 20
+    late = run_once(scenario("classroom", protocol__deadline_round=60, protocol__max_rounds=80,
+                             protocol__endgame_rounds=6, protocol__endgame_pressure=0.3), seed=0).summary
+    assert late["adopted"] and late["adopted_by"] == "consensus" and 54 <= late["adopted_round"] <= 60
+    assert "CAL" in late["explanation"]["let_pass_without_signing"]
+    assert late["explanation"]["last_aboard"][0]["state"] == "CAL"
+
+
 def test_rounds_carry_calendar_dates():
     """Round r falls r * round_months months after the start date (calendar months, the day clamped to the month's
     length); entry into force adds its delay in days."""

@@ -380,6 +380,10 @@ class NegotiationModel(mesa.Model):
     def _pending_shake(self) -> bool:
         if self.pending_events:
             return True
+        protocol = self.scenario.protocol
+        if (protocol.deadline_round is not None and protocol.endgame_rounds > 0 and protocol.endgame_pressure > 0
+                and self.round < protocol.deadline_round):
+            return True  # deadline pressure is still to come
         rules = self.scenario.rules
         fallback = rules.fallback
         return (rules.decision == "consensus" and fallback is not None and self.round < fallback.round

@@ -55,6 +55,19 @@ def current_rule(model: "NegotiationModel") -> tuple[str, float]:
     return rules.decision, rules.threshold
 
 
+def endgame_pressure(model: "NegotiationModel") -> float:
+    """The extra cost of objecting as the mandate's deadline nears: 0 until `endgame_rounds` before the deadline,
+    then rising linearly to `endgame_pressure` in the deadline round (deadline diplomacy)."""
+    protocol = model.scenario.protocol
+    deadline, window = protocol.deadline_round, protocol.endgame_rounds
+    if deadline is None or window <= 0 or protocol.endgame_pressure <= 0:
+        return 0.0
+    left = deadline - model.round
+    if left >= window:
+        return 0.0
+    return protocol.endgame_pressure * min(1.0, (window - max(left, 0)) / window)
+
+
 def party_chance(model: "NegotiationModel", loss: np.ndarray) -> np.ndarray:
     """Each state's chance of ratifying each text within the window (N,T): the two-level anticipation."""
     rules = model.scenario.rules
@@ -81,8 +94,8 @@ def evaluate(model: "NegotiationModel", texts: np.ndarray, rule: str | None = No
                                    treaty.norm_externality)
     mandate = maths.mandate_share(model.position, model.ideal, texts, model.salience, loss)
     declaration, cost = maths.declarations(utility, model.reservation_now, members, weight, model.engaged,
-                                           protocol.objection_cost, protocol.isolation_cost, protocol.mandate_cost,
-                                           mandate)
+                                           protocol.objection_cost + endgame_pressure(model), protocol.isolation_cost,
+                                           protocol.mandate_cost, mandate)
     unviable = maths.viability_gap(loss, model.reservation_now, weight, chance, treaty.participation_benefit,
                                    model.parties_needed, model.engaged)
     adoptable, shortfall = maths.passes(rule, declaration, members, weight, model.engaged, threshold,

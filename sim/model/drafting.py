@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import maths
-from .decisions import current_rule, evaluate
+from .decisions import current_rule, endgame_pressure, evaluate
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import NegotiationModel
@@ -40,7 +40,7 @@ def propose(model: "NegotiationModel") -> None:
     """
     chair = choose_chair(model)
     model.chair = model.ids[chair] if chair is not None else SECRETARIAT
-    stamp = (chair, current_rule(model), model.engaged.tobytes(), model.events_applied)
+    stamp = (chair, current_rule(model), model.engaged.tobytes(), model.events_applied, endgame_pressure(model))
     last = model.last_search
     if (last is not None and last[0] == stamp and not model.adoptable_found
             and np.abs(model.position - last[1]).max(initial=0.0) < model.scenario.protocol.stalemate_epsilon):

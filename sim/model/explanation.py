@@ -56,7 +56,7 @@ def explain_adoption(model: "NegotiationModel") -> dict:
         d_mandate = float(protocol.mandate_cost * (log.mandate[after][i] - log.mandate[before][i]))
         d_isolation = float(log.cost[after][i] - log.cost[before][i]) - d_mandate
         parts = {"a better text for it": d_utility, "its own mandate moving toward the text": d_mandate,
-                 "fewer others objecting (isolation)": d_isolation}
+                 "a higher cost of objecting (fewer others objecting, or deadline pressure)": d_isolation}
         movers.append({"state": model.ids[i], "stopped_objecting_in_round": after,
                        "moved_by": max(parts, key=lambda k: (parts[k], k)),
                        "changes": {k: round(v, 4) for k, v in parts.items()}})
