@@ -27,18 +27,18 @@ suite checks that the shipped scenario is exactly what the script produces.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sim.datafiles import InputError, csv_rows as _rows, write_new as _write_new  # noqa: E402
 DEFAULT_VOTES = ROOT / "data" / "unga" / "unga_cyber_votes_from_unvotes.csv"
 DEFAULT_CAPABILITIES = ROOT / "data" / "un_capabilities.csv"
 
@@ -54,14 +54,6 @@ LEADERS = {"us_led": "US", "sovereigntist": "RU"}
 COHESION = 0.7
 
 
-class InputError(ValueError):
-    """A bad input file, reported as `file:line: column: message`."""
-
-    def __init__(self, source: Path | str, line: int, column: str, message: str):
-        where = f"{source}:{line}" if line else str(source)
-        super().__init__(f"{where}: {column}: {message}" if column else f"{where}: {message}")
-
-
 @dataclass(frozen=True)
 class Country:
     iso2: str
@@ -70,24 +62,6 @@ class Country:
 
 
 # --------------------------------------------------------------------------------------------------- reading --
-def _rows(path: Path, required: tuple[str, ...]):
-    """(line number, row) pairs of a CSV file whose header must hold the required columns."""
-    try:
-        handle = path.open(newline="", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(path, 0, "", exc.strerror or str(exc)) from None
-    with handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise InputError(path, 1, missing[0], f"missing column (the header has: {', '.join(header)})")
-        for row in reader:
-            if None in row or any(value is None for value in row.values()):
-                raise InputError(path, reader.line_num, "", f"expected {len(header)} fields")
-            yield reader.line_num, {key: value.strip() for key, value in row.items()}
-
-
 def read_votes(path: Path) -> list[Country]:
     """Countries and their votes from the long file (one row per country and resolution), in file order."""
     known = set(RUSSIA_LED) | set(US_LED)
@@ -287,21 +261,6 @@ protocol:
   max_rounds: 60
 """)
     return "\n".join(lines)
-
-
-def _write_new(path: Path, text: str, force: bool) -> None:
-    """Write atomically; refuse to replace an existing file unless forced."""
-    if path.exists() and not force:
-        raise InputError(path, 0, "", "already exists; not overwritten (pass --force to regenerate it)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -57,10 +57,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import re
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +69,9 @@ from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sim.datafiles import InputError, csv_rows as _rows, write_new as _write_new  # noqa: E402
 DATA = ROOT / "data" / "unga"
 DEFAULT_VOTES = DATA / "unga_votes_2010_2019.csv"
 DEFAULT_ROLL_CALLS = DATA / "unga_roll_calls_2010_2019.csv"
@@ -93,14 +94,6 @@ SOVEREIGNTIST = ("RU", "CN", "IR", "SY", "KP", "CU", "BY", "VE", "NI")
 US_LED_CYBER = ("R/73/266", "A/RES/74/28")
 
 EXIT_OK, EXIT_INPUT, EXIT_NOT_CONVERGED = 0, 3, 4
-
-
-class InputError(ValueError):
-    """A bad input file, reported as `file:line: column: message`."""
-
-    def __init__(self, source: Path | str, line: int, column: str, message: str):
-        where = f"{source}:{line}" if line else str(source)
-        super().__init__(f"{where}: {column}: {message}" if column else f"{where}: {message}")
 
 
 class NotConverged(RuntimeError):
@@ -156,25 +149,6 @@ class Fit:
 
 
 # --------------------------------------------------------------------------------------------------- reading --
-def _rows(path: Path, required: tuple[str, ...]):
-    """(line number, row) pairs of a CSV whose header holds the required columns. Read with the csv module, so
-    Namibia's code `NA` stays a string."""
-    try:
-        handle = path.open(newline="", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(path, 0, "", exc.strerror or str(exc)) from None
-    with handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise InputError(path, 1, missing[0], f"missing column (the header has: {', '.join(header)})")
-        for row in reader:
-            if None in row or any(value is None for value in row.values()):
-                raise InputError(path, reader.line_num, "", f"expected {len(header)} fields")
-            yield reader.line_num, {key: value.strip() for key, value in row.items()}
-
-
 def read_countries(path: Path) -> dict[str, str]:
     names: dict[str, str] = {}
     for line, row in _rows(path, ("iso2", "country")):
@@ -468,21 +442,6 @@ def cyber_correlations(table: list[dict], wide: Path) -> dict[str, tuple[int, fl
 
 
 # ------------------------------------------------------------------------------------------------------- CLI --
-def _write_new(path: Path, text: str, force: bool) -> None:
-    """Write atomically; refuse to replace an existing file unless forced."""
-    if path.exists() and not force:
-        raise InputError(path, 0, "", "already exists; not overwritten (pass --force to regenerate it)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def report(table: list[dict], data: RollCalls, estimate: Fit, cyber: Path | None, seconds: float) -> str:
     lines = [f"{data.n_states} states, {data.n_items} roll calls, {len(data.vote)} votes; L-BFGS "
              f"{estimate.iterations} iterations, log posterior {estimate.log_posterior:.2f}, {seconds:.1f} s"]
