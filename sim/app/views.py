@@ -183,6 +183,7 @@ class StuckReport:
     pivotal_fraction: float | None = None
     tippable: bool = True
     still_rounds: int = 0
+    near_miss: dict = field(default_factory=dict)  # the text closest to passing, who would sign it, who it misses
     # The run's own explanation of an agreement (its summary's "explanation" when of kind "agreement"), or the keys
     # of a deadlock's explanation that the fields above do not hold.
     explanation: dict = field(default_factory=dict)
@@ -214,7 +215,7 @@ def why_stuck(model: NegotiationModel) -> StuckReport:
         win_over=list(why["states_to_win_over"]),
         pivotal=pivot["state"] if pivot else None, pivotal_moves=dict(pivot["moves"]) if pivot else {},
         pivotal_fraction=pivot["fraction_of_gap"] if pivot else None, tippable=bool(why["tippable"]),
-        still_rounds=int(model.still_rounds),
+        still_rounds=int(model.still_rounds), near_miss=dict(why.get("near_miss") or {}),
         explanation={k: v for k, v in why.items() if k not in STUCK_KEYS})
 
 
@@ -393,7 +394,7 @@ def why_stuck_lines(model: NegotiationModel, report: StuckReport | None = None) 
                                              f"moving {moves} ({report.pivotal_fraction:.0%} of its way to the "
                                              f"draft)."))
     elif not report.tippable:
-        near_miss_line(model, lines)
+        near_miss_line(model, report.near_miss, lines)
         lines.append(("Pivotal concession:", "none. No move within the objectors' red lines and reservation "
                                              "values would tip the vote: the draft itself has to change."))
     lines += explanation_lines(model, report.explanation)
@@ -407,9 +408,8 @@ def why_stuck_lines(model: NegotiationModel, report: StuckReport | None = None) 
     return lines
 
 
-def near_miss_line(model: NegotiationModel, lines: list[tuple[str, str]]) -> None:
+def near_miss_line(model: NegotiationModel, near: dict, lines: list[tuple[str, str]]) -> None:
     """The text closest to passing, who would sign it and who it misses (from the run's explanation)."""
-    near = explain(model).get("near_miss") or {}
     if not near.get("misses"):
         return
     text = ", ".join(f"{dimension_label(model, d).lower()} {v:.2f}" for d, v in near["text"].items())
