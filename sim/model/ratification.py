@@ -23,7 +23,7 @@ def ratify(model: "NegotiationModel") -> None:
     draws = model.rng.random(model.n)  # one draw per state in row order, used or not, for stable streams
     if model.round > model.window_closes:
         return
-    loss = maths.weighted_distance(model.ideal, model.draft, model.salience)
+    loss = model.evaluation.loss[:, 0]  # the adopted text's loss from each ideal, as the states last weighed it
     chance = maths.ratification_hazard(loss, model.difficulty, rules.ratification_rate, rules.ratification_tolerance)
     worth_it = model.utility >= model.reservation_now  # the one utility: members' value of the treaty as it stands
     model.ratified |= model.signed & model.engaged & worth_it & (draws < chance)
