@@ -17,9 +17,17 @@ was). The scores:
 Brier, balanced accuracy and AUC are scikit-learn's (sklearn.metrics), a well-kept reference; the log score is
 written here because scikit-learn's log_loss no longer takes a clipping epsilon.
 
-Baselines are fitted on training facts only. Each takes a `Split` and returns forecasts for its test facts; it
-reads `split.test.features` (and `split.test.before` for "no change") but never `split.test.outcomes`, which a test
-checks by handing it test facts whose outcomes raise when read.
+Baselines are fitted on training facts only. Each takes a `Split` and returns forecasts for its test units. A
+split's test side is `Cases`: the units' ids and what a forecaster may know of them beforehand (vote features, the
+status before, the distance from the compromise of their process), never their outcomes: a `Facts` handed to `Split`
+as the test side is stripped of its outcomes, which stay with the caller for scoring. A test also hands the baselines
+test units whose every other attribute raises when read.
+
+The compromise model (`compromise_model`) is the classic baseline of the literature on bargaining in the EU and of
+expected-utility models: the outcome of a process is the capability x salience weighted mean of its states' ideal
+points (van den Bos 1991; Achen 2006, in Thomson et al., "The European Union Decides"; the "compromise" of KAPSARC's
+KTAB), and a state's chance of joining falls with its salience-weighted distance from that compromise, through a
+logistic curve fitted on the training facts (`compromise_distances` gives the distances of one scenario's states).
 """
 
 from __future__ import annotations
@@ -33,8 +41,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from . import maths
+
 __all__ = [
     "BASELINES",
+    "Cases",
     "Facts",
     "LOG_EPSILON",
     "Split",
@@ -42,6 +53,8 @@ __all__ = [
     "balanced_accuracy",
     "base_rate",
     "brier_score",
+    "compromise_distances",
+    "compromise_model",
     "log_score",
     "logistic_on_votes",
     "majority",
@@ -119,16 +132,27 @@ def score_table(outcomes: Sequence, forecasts: Mapping[str, Sequence], eps: floa
 
 
 # ------------------------------------------------------------------------------------------------ baselines --
+def _binary(name: str, value, n: int) -> np.ndarray | None:
+    if value is None:
+        return None
+    value = np.asarray(value, dtype=float)
+    if value.shape != (n,) or not np.isin(value, (0.0, 1.0)).all():
+        raise ValueError(f"{name} must be {n} values of 0 or 1")
+    return value
+
+
 @dataclass(frozen=True)
-class Facts:
-    """Binary facts about units: ids, a feature matrix (units x features, e.g. vote codes), the outcomes (0/1) and,
-    for the "no change" baseline, each unit's status before (0/1), if known."""
+class Cases:
+    """Units to forecast and what a forecaster may know about them beforehand, never their outcomes: ids, a feature
+    matrix (units x features, e.g. vote codes), each unit's status before (0/1, for "no change"), if known, and its
+    salience-weighted distance from the compromise of its process (for the compromise model; nan for a unit that
+    the process's scenario does not place), if known."""
 
     ids: tuple[str, ...]
     features: np.ndarray
-    outcomes: np.ndarray
     before: np.ndarray | None = None
     feature_names: tuple[str, ...] = field(default=())
+    distance: np.ndarray | None = None
 
     def __post_init__(self):
         n = len(self.ids)
@@ -138,22 +162,49 @@ class Facts:
         if not np.isfinite(features).all():
             raise ValueError("features must be finite numbers (code a missing vote as a value of its own)")
         object.__setattr__(self, "features", features)
-        for name in ("outcomes", "before"):
-            value = object.__getattribute__(self, name)
-            if value is None:
-                continue
-            value = np.asarray(value, dtype=float)
-            if value.shape != (n,) or not np.isin(value, (0.0, 1.0)).all():
-                raise ValueError(f"{name} must be {n} values of 0 or 1")
-            object.__setattr__(self, name, value)
+        object.__setattr__(self, "before", _binary("before", self.before, n))
+        if self.distance is not None:
+            distance = np.asarray(self.distance, dtype=float)
+            if distance.shape != (n,) or (distance < 0).any() or np.isinf(distance).any():
+                raise ValueError(f"distance must be {n} non-negative numbers (nan where unknown)")
+            object.__setattr__(self, "distance", distance)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Binary facts about units: what `Cases` holds, and the outcomes (0/1)."""
+
+    ids: tuple[str, ...]
+    features: np.ndarray
+    outcomes: np.ndarray
+    before: np.ndarray | None = None
+    feature_names: tuple[str, ...] = field(default=())
+    distance: np.ndarray | None = None
+
+    def __post_init__(self):
+        cases = self.cases  # checks ids, features, before and distance
+        for name in ("features", "before", "distance"):
+            object.__setattr__(self, name, getattr(cases, name))
+        object.__setattr__(self, "outcomes", _binary("outcomes", self.outcomes, len(self.ids)))
+
+    @property
+    def cases(self) -> Cases:
+        """The same units without their outcomes."""
+        return Cases(self.ids, self.features, self.before, self.feature_names, self.distance)
 
 
 @dataclass(frozen=True)
 class Split:
-    """Training facts (what a forecaster may learn from) and test facts (what it is scored on)."""
+    """Training facts (what a forecaster may learn from) and test units (what it forecasts, and is then scored on).
+    Given test `Facts`, the split keeps only their `Cases`: a forecaster handed a split cannot read the test
+    outcomes."""
 
     train: Facts
-    test: Facts
+    test: Cases
+
+    def __post_init__(self):
+        if isinstance(self.test, Facts):
+            object.__setattr__(self, "test", self.test.cases)
 
 
 def base_rate(split: Split) -> np.ndarray:
@@ -190,6 +241,45 @@ def logistic_on_votes(split: Split, c: float = 1.0) -> np.ndarray:
     return model.predict_proba(split.test.features)[:, 1]
 
 
+def compromise_distances(ideal: np.ndarray, salience: np.ndarray,
+                         capability: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The compromise of one process's states and each state's distance from it: on dimension k the mean of the
+    ideal points weighted by capability x salience on k (sim.maths.compromise, the model's own weighted
+    compromise), and the salience-weighted Euclidean distance of each ideal from that point (sim.maths
+    .weighted_distance, the distance of the model's utility). Saliences are normalised to sum 1 per state, as the
+    scenario format does. Returns the compromise (K,) and the distances (N,)."""
+    ideal = np.asarray(ideal, dtype=float)
+    salience = maths.normalise_salience(salience)
+    capability = np.asarray(capability, dtype=float)
+    point = maths.compromise(ideal, salience, capability, np.ones(len(ideal), bool))
+    return point, maths.weighted_distance(ideal, point, salience)
+
+
+def compromise_model(split: Split, c: float = 1.0) -> np.ndarray:
+    """A state's chance of joining as a logistic function of its distance from the compromise of its process
+    (`Cases.distance`): P = 1 / (1 + exp(-(a + b d))), a and b fitted on the training facts whose scenario places
+    the state (distance not nan), by scikit-learn's logistic regression on the standardised distance with the
+    same mild L2 penalty (1/c) as the vote baseline: with a few outsiders far from the compromise the training
+    facts are often perfectly separated, where the unpenalised fit has no finite solution. With training facts of
+    one kind only it gives their base rate."""
+    train, test = split.train, split.test
+    if train.distance is None or test.distance is None:
+        raise ValueError("the compromise model needs each unit's distance from its process's compromise "
+                         "(Facts.distance, Cases.distance)")
+    if np.isnan(test.distance).any():
+        missing = [test.ids[i] for i in np.flatnonzero(np.isnan(test.distance))]
+        raise ValueError(f"no distance from the compromise for the test units {', '.join(missing[:5])}")
+    placed = ~np.isnan(train.distance)
+    if not placed.any():
+        raise ValueError("no training fact has a distance from the compromise of its process")
+    y = np.asarray(train.outcomes[placed], dtype=int)
+    if len(np.unique(y)) < 2:
+        return np.full(len(test.ids), float(np.mean(y)))
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=1000))
+    model.fit(train.distance[placed].reshape(-1, 1), y)
+    return model.predict_proba(test.distance.reshape(-1, 1))[:, 1]
+
+
 def vote_features(votes: Mapping[str, Mapping[str, str]], ids: Sequence[str],
                   resolutions: Sequence[str]) -> tuple[np.ndarray, tuple[str, ...]]:
     """Features for the logistic baseline from roll-call votes: per resolution, the vote coded yes +1, abstain 0,
@@ -215,4 +305,5 @@ BASELINES: dict[str, Callable[[Split], np.ndarray]] = {
     "majority": majority,
     "no change": no_change,
     "logistic regression on votes": logistic_on_votes,
+    "compromise model": compromise_model,
 }
