@@ -38,14 +38,10 @@ from .runner import run_once
 from .schema import Scenario
 
 __all__ = [
-    "DEFAULT_SCENARIO",
-    "DEFAULT_TEST",
-    "DEFAULT_TRAIN",
-    "DEFAULT_TRAIN_SCENARIO",
-    "DEFAULT_VOTES",
     "Evaluation",
     "EvaluationError",
     "FactFile",
+    "RunsFailed",
     "StageNeeded",
     "Votes",
     "evaluate",
@@ -55,12 +51,6 @@ __all__ = [
     "read_votes",
     "took_part",
 ]
-
-DEFAULT_TRAIN = "data/observed/budapest.yaml"
-DEFAULT_TRAIN_SCENARIO = "scenarios/budapest.yaml"
-DEFAULT_TEST = "data/observed/un_cybercrime.yaml"
-DEFAULT_SCENARIO = "scenarios/un_cybercrime.yaml"
-DEFAULT_VOTES = "data/unga/unga_cyber_votes_from_unvotes.csv"
 
 ISO2 = re.compile(r"[A-Z]{2}")
 VOTES = ("yes", "no", "abstain")
@@ -81,6 +71,10 @@ class EvaluationError(ValueError):
 
 class StageNeeded(EvaluationError):
     """A facts file with decisions at several stages and no stage chosen: a usage error."""
+
+
+class RunsFailed(RuntimeError):
+    """Every run of the model raised: there is no forecast to score."""
 
 
 # ----------------------------------------------------------------------------------------------------- inputs --
@@ -140,7 +134,7 @@ class Votes:
     names: dict[str, str] = field(default_factory=dict)
 
 
-def read_votes(path: str | Path = DEFAULT_VOTES) -> Votes:
+def read_votes(path: str | Path) -> Votes:
     """Read the long vote file (data/unga/unga_cyber_votes_from_unvotes.csv). A bad row raises InputError naming
     file, line and column."""
     path = Path(path)
@@ -251,7 +245,7 @@ def model_forecast(scenario: Scenario, indices: Sequence[int], stage: Stage, see
             progress()
     finished = len(runs)
     if finished == 0:
-        raise RuntimeError(f"all {len(seeds)} runs raised (first: {failures[0]['error']})")
+        raise RunsFailed(f"all {len(seeds)} runs raised (first: {failures[0]['error']})")
     return took / finished, pd.DataFrame(runs), failures
 
 

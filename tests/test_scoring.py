@@ -73,15 +73,21 @@ def facts(features, outcomes, before=None, prefix="s"):
     return Facts(tuple(f"{prefix}{k}" for k in range(len(outcomes))), features, np.asarray(outcomes), before)
 
 
-class SealedFacts:
-    """Test facts whose outcomes raise when read: a baseline that touches them fails the test."""
+class SealedCases:
+    """Test units whose every attribute but the ids raises when read, until `reveal` names it: a baseline that
+    reads more than it is documented to fails the test."""
 
-    def __init__(self, inner: Facts):
-        self.ids, self.features, self.before = inner.ids, inner.features, inner.before
+    def __init__(self, inner: Facts, reveal: tuple[str, ...]):
+        self._inner, self._reveal = inner, reveal
 
     @property
-    def outcomes(self):
-        raise AssertionError("a baseline read the held-out outcomes")
+    def ids(self):
+        return self._inner.ids
+
+    def __getattr__(self, name):
+        if name in self._reveal:
+            return getattr(self._inner, name)
+        raise AssertionError(f"a baseline read the test units' {name}")
 
 
 def test_base_rate_and_majority_come_from_the_training_facts():
@@ -116,16 +122,76 @@ def test_logistic_regression_learns_the_vote_pattern_of_the_training_facts():
     assert scoring.logistic_on_votes(flat).tolist() == [1.0]
 
 
+# What each baseline may read of the test units, besides their ids.
+READS = {"base rate": (), "majority": (), "no change": ("before",), "logistic regression on votes": ("features",),
+         "compromise model": ("distance",)}
+
+
 @pytest.mark.parametrize("name", list(scoring.BASELINES))
 def test_baselines_never_read_the_held_out_outcomes(name):
-    """Every baseline forecasts the test facts from the training facts and the test features alone: handed test
-    facts whose outcomes raise when read, it still returns one probability per test unit."""
+    """Every baseline forecasts the test units from the training facts and the test units' documented inputs
+    alone (features, status before, distance from the compromise): handed test units whose outcomes, and every
+    other attribute, raise when read, it still returns one probability per test unit, the same as unsealed."""
+    assert set(READS) == set(scoring.BASELINES)
     rng = np.random.default_rng(1)
-    train = facts(rng.normal(size=(30, 3)), rng.integers(0, 2, 30), before=rng.integers(0, 2, 30))
-    test = facts(rng.normal(size=(10, 3)), rng.integers(0, 2, 10), before=rng.integers(0, 2, 10), prefix="t")
-    forecasts = scoring.BASELINES[name](Split(train, SealedFacts(test)))
+    train = Facts(tuple(f"s{k}" for k in range(30)), rng.normal(size=(30, 3)), rng.integers(0, 2, 30),
+                  rng.integers(0, 2, 30), distance=rng.uniform(0, 1, 30))
+    test = Facts(tuple(f"t{k}" for k in range(10)), rng.normal(size=(10, 3)), rng.integers(0, 2, 10),
+                 rng.integers(0, 2, 10), distance=rng.uniform(0, 1, 10))
+    forecasts = scoring.BASELINES[name](Split(train, SealedCases(test, READS[name])))
     assert forecasts.shape == (10,) and ((forecasts >= 0) & (forecasts <= 1)).all()
     assert np.array_equal(forecasts, scoring.BASELINES[name](Split(train, test)))
+
+
+def test_a_split_keeps_no_test_outcomes():
+    """Handed test Facts, a Split keeps only their Cases: ids, features, status before and distance, and no
+    outcomes that a forecaster could read."""
+    train = facts([0, 1], [1, 0])
+    test = Facts(("t0", "t1"), np.array([[1.0], [2.0]]), np.array([1, 0]), np.array([0, 1]),
+                 distance=np.array([0.1, 0.2]))
+    split = Split(train, test)
+    assert isinstance(split.test, scoring.Cases) and not hasattr(split.test, "outcomes")
+    assert split.test.ids == test.ids and split.test.before.tolist() == [0, 1]
+    assert split.test.distance.tolist() == [0.1, 0.2] and split.test.features.tolist() == [[1.0], [2.0]]
+
+
+def test_compromise_distances_by_hand():
+    """Two states on one dimension, ideals 0 and 1, capabilities 3 and 1: the compromise is 0.25 and their
+    distances 0.25 and 0.75. On two dimensions the weight of a state on dimension k is its capability times its
+    salience on k: A (ideal 0, 0; salience 3:1, normalised 0.75, 0.25) and B (ideal 1, 1; salience 1:1), equal
+    capability, give 0.5 / 1.25 = 0.4 on the first dimension and 0.5 / 0.75 = 2/3 on the second; A's distance is
+    sqrt(0.75 * 0.4^2 + 0.25 * (2/3)^2)."""
+    point, distance = scoring.compromise_distances([[0.0], [1.0]], [[1.0], [1.0]], [3.0, 1.0])
+    assert point.tolist() == [0.25] and distance.tolist() == [0.25, 0.75]
+    point, distance = scoring.compromise_distances([[0.0, 0.0], [1.0, 1.0]], [[3.0, 1.0], [1.0, 1.0]], [1.0, 1.0])
+    assert point == pytest.approx([0.4, 2 / 3])
+    assert distance[0] == pytest.approx(math.sqrt(0.75 * 0.4 ** 2 + 0.25 * (2 / 3) ** 2))
+    assert distance[1] == pytest.approx(math.sqrt(0.5 * 0.6 ** 2 + 0.5 * (1 / 3) ** 2))
+
+
+def test_compromise_model_learns_that_distant_states_stay_out():
+    """Trained on states that joined when close to their process's compromise and stayed out when far, the
+    compromise model gives a near test state a higher chance than a far one, falling with the distance; training
+    facts without a distance (their scenario does not place them) do not move it; training facts of one kind give
+    their base rate; a test unit without a distance is an error, not a guess."""
+    rng = np.random.default_rng(2)
+    distance = rng.uniform(0, 1, 40)
+    joined = (distance + 0.2 * rng.normal(size=40) < 0.5).astype(int)
+    train = Facts(tuple(f"s{k}" for k in range(40)), np.zeros((40, 1)), joined, distance=distance)
+    test = scoring.Cases(("near", "middle", "far"), np.zeros((3, 1)), distance=np.array([0.05, 0.5, 0.95]))
+    near, middle, far = scoring.compromise_model(Split(train, test))
+    assert near > 0.8 and far < 0.2 and near > middle > far
+    unplaced = Facts(train.ids + ("x", "y"), np.zeros((42, 1)), np.append(joined, [1, 0]),
+                     distance=np.append(distance, [np.nan, np.nan]))
+    flipped = Facts(unplaced.ids, unplaced.features, np.append(joined, [0, 1]), distance=unplaced.distance)
+    assert np.array_equal(scoring.compromise_model(Split(unplaced, test)),
+                          scoring.compromise_model(Split(flipped, test)))
+    assert np.allclose(scoring.compromise_model(Split(unplaced, test)), [near, middle, far])
+    one_kind = Facts(train.ids, train.features, np.ones(40), distance=distance)
+    assert scoring.compromise_model(Split(one_kind, test)).tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match="no distance from the compromise for the test units far"):
+        scoring.compromise_model(Split(train, scoring.Cases(test.ids, test.features,
+                                                            distance=np.array([0.1, 0.2, np.nan]))))
 
 
 def test_facts_reject_mismatched_or_non_binary_data():
