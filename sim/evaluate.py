@@ -45,7 +45,10 @@ __all__ = [
     "StageNeeded",
     "Votes",
     "evaluate",
+    "count_check",
+    "count_line",
     "markdown",
+    "observed_count",
     "placement",
     "read_facts",
     "read_votes",
@@ -227,7 +230,8 @@ def model_forecast(scenario: Scenario, indices: Sequence[int], stage: Stage, see
                    progress: Callable[[], None] | None = None) -> tuple[np.ndarray, pd.DataFrame, list[dict]]:
     """Share of the runs (one per seed) in which each state (by index in the scenario) took the decision. A run
     that raises is recorded in the failures and left out of the shares. Returns the forecasts, one row per run
-    (replicate, seed, outcome, adopted round, signatories at the opening) and the failures."""
+    (replicate, seed, outcome, adopted round, and the number of the scenario's states that took the decision) and
+    the failures."""
     took = np.zeros(len(indices))
     runs, failures = [], []
     for replicate, seed in enumerate(seeds):
@@ -236,11 +240,11 @@ def model_forecast(scenario: Scenario, indices: Sequence[int], stage: Stage, see
         except Exception as exc:  # a failing run is reported, not allowed to sink the others
             failures.append({"replicate": replicate, "seed": int(seed), "error": f"{type(exc).__name__}: {exc}"})
         else:
-            took += took_part(result.model, stage)[list(indices)]
+            every = took_part(result.model, stage)
+            took += every[list(indices)]
             summary = result.summary
             runs.append({"replicate": replicate, "seed": int(seed), "outcome": summary["outcome"],
-                         "adopted_round": summary["adopted_round"],
-                         "signatories_at_opening": summary["signatories_at_opening"]})
+                         "adopted_round": summary["adopted_round"], "joined": int(every.sum())})
         if progress is not None:
             progress()
     finished = len(runs)
@@ -261,6 +265,7 @@ class Evaluation:
     failures: list[dict]
     compromise: dict[str, dict[str, float]]  # role -> the compromise point of its scenario
     seeds: list[int]
+    count: dict | None = None  # the test stage's aggregate fact beside the model's runs (`count_check`)
 
 
 def evaluate(train: FactFile, test: FactFile, train_scenario: Scenario, scenario: Scenario, votes: Votes,
@@ -317,7 +322,47 @@ def evaluate(train: FactFile, test: FactFile, train_scenario: Scenario, scenario
     dims = {"train": train_scenario.dimension_names, "test": scenario.dimension_names}
     compromise = {role: {d: round(float(v), 6) for d, v in zip(dims[role], _distances(sc)[0])}
                   for role, sc in (("train", train_scenario), ("test", scenario))}
-    return Evaluation(scores, table, pd.DataFrame(facts_rows), runs, failures, compromise, [int(s) for s in seeds])
+    return Evaluation(scores, table, pd.DataFrame(facts_rows), runs, failures, compromise, [int(s) for s in seeds],
+                      count_check(test, runs, len(scenario.states)))
+
+
+def observed_count(observed: Observed, stage: Stage) -> tuple[str, int | list[int]] | None:
+    """The aggregate fact of a stage, as a name and a count (a whole number, or [at least, at most]): the
+    signatories at the opening for signature, or the latest number of parties (status); none at adoption."""
+    if stage is Stage.opening and observed.opening is not None:
+        fact, name = observed.opening.signatories, "signatories at the opening"
+    elif stage is Stage.status and observed.parties:
+        fact = observed.parties[-1]
+        name = f"parties ({fact.date})"
+    else:
+        return None
+    count = fact.count
+    return name, count if isinstance(count, int) else [count.at_least, count.at_most]
+
+
+def count_check(test: FactFile, runs: pd.DataFrame, states: int) -> dict | None:
+    """The test stage's aggregate fact (`observed_count`) beside the number of the scenario's states that took the
+    decision in the model's runs: its mean, and the 5th and 95th percentiles over the runs (each a count that a run
+    gave, the lower rounded down and the higher up). Not a score: the
+    baselines forecast the named states only, and the count is no held-out fact (calibration may aim at it)."""
+    found = observed_count(test.observed, test.stage)
+    if found is None or runs.empty:
+        return None
+    name, observed = found
+    joined = runs["joined"].to_numpy(dtype=float)
+    # counts the runs gave: at least 90% of the runs lie between them
+    low, high = np.quantile(joined, 0.05, method="lower"), np.quantile(joined, 0.95, method="higher")
+    return {"fact": name, "observed": observed, "scenario_states": states, "model_mean": round(float(joined.mean()),
+            3), "model_5th": int(low), "model_95th": int(high), "runs": len(joined)}
+
+
+def count_line(count: dict) -> str:
+    """The count check as one line of text."""
+    observed = count["observed"]
+    observed = f"{observed[0]}-{observed[1]}" if isinstance(observed, list) else str(observed)
+    return (f"{count['fact'][0].upper()}{count['fact'][1:]}: {observed} observed; the model's runs: mean "
+            f"{count['model_mean']:.1f} of {count['scenario_states']} states, 5-95% {count['model_5th']}-"
+            f"{count['model_95th']} ({count['runs']} runs)")
 
 
 def markdown(rows: list[dict]) -> str:

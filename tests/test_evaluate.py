@@ -12,6 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import sim.evaluate as evaluate_module
@@ -32,6 +33,7 @@ ISO3 = {"FR": "FRA", "DE": "DEU", "US": "USA", "RU": "RUS", "CN": "CHN", "IN": "
 TRAIN = {"FR": "party", "DE": "party", "US": "party", "BR": "party", "IN": "not_signed", "RU": "not_signed",
          "CN": "not_signed"}
 TEST = {"JP": "signed", "US": "not_signed", "BR": "signed", "IN": "not_signed"}
+OPENING = "opening: {date: \"2025-10-25\", place: Hanoi, signatories: {count: 3, source: s}}\n"
 
 
 def observed_yaml(process: str, stage: str, decisions: dict[str, str], extra: str = "") -> str:
@@ -84,7 +86,7 @@ def inputs(tmp_path):
     paths.train = folder / "train.yaml"
     paths.train.write_text(observed_yaml("train_talks", "status", TRAIN), encoding="utf-8")
     paths.test = folder / "test.yaml"
-    paths.test.write_text(observed_yaml("test_talks", "opening", TEST), encoding="utf-8")
+    paths.test.write_text(observed_yaml("test_talks", "opening", TEST, OPENING), encoding="utf-8")
     paths.train_scenario = folder / "train_scenario.yaml"
     paths.train_scenario.write_text(scenario_yaml(ISO3, ["FR", "DE", "US", "BR", "IN", "RU", "CN"]),
                                     encoding="utf-8")
@@ -142,6 +144,36 @@ def test_evaluate_prints_the_table_and_writes_a_complete_results_folder(inputs, 
     assert "numpy" in manifest["environment"]["packages"]
     assert set(manifest["files"]) == {p.name for p in folder.iterdir()} - {"manifest.json"}
     assert "--test-stage opening" in manifest["reproduce"] and "--seed 4" in manifest["reproduce"]
+    joined = [int(r["joined"]) for r in read_rows(folder / "runs.csv")]
+    count = manifest["count"]
+    assert count["fact"] == "signatories at the opening" and count["observed"] == 3 and count["runs"] == 3
+    assert count["model_mean"] == pytest.approx(np.mean(joined)) and count["scenario_states"] == 7
+    assert min(joined) <= count["model_5th"] <= count["model_95th"] <= max(joined)
+    assert (f"Signatories at the opening: 3 observed; the model's runs: mean {np.mean(joined):.1f} of 7 states, "
+            f"5-95% {count['model_5th']}-{count['model_95th']} (3 runs)") in out
+
+
+def test_the_count_check_reads_the_stages_aggregate_fact():
+    """The aggregate fact beside the runs is the signatories at the opening (opening), the latest number of
+    parties, a range kept as a range (status), and none at adoption; the runs' 5th and 95th percentiles are
+    counts that runs gave."""
+    from sim.observed import observed_from_dict
+
+    observed = observed_from_dict({
+        "process": "p", "title": "t", "sources": {"s": "x"},
+        "outcome": {"result": "adopted", "body": "b", "source": "s"},
+        "opening": {"date": "2020", "place": "X", "signatories": {"count": 5, "source": "s"}},
+        "parties": [{"date": "2021", "count": 7, "source": "s"},
+                    {"date": "2022", "count": {"at_least": 9, "at_most": 11}, "source": "s"}]})
+    assert evaluate_module.observed_count(observed, Stage.opening) == ("signatories at the opening", 5)
+    assert evaluate_module.observed_count(observed, Stage.status) == ("parties (2022)", [9, 11])
+    assert evaluate_module.observed_count(observed, Stage.adoption) is None
+    facts = SimpleNamespace(observed=observed, stage=Stage.status)
+    runs = pd.DataFrame({"joined": list(range(1, 21))})
+    count = evaluate_module.count_check(facts, runs, 30)
+    assert (count["model_mean"], count["model_5th"], count["model_95th"]) == (10.5, 1, 20)
+    assert evaluate_module.count_line(count) == ("Parties (2022): 9-11 observed; the model's runs: mean 10.5 of 30 "
+                                                 "states, 5-95% 1-20 (20 runs)")
 
 
 def test_the_model_forecast_is_the_share_of_runs_in_which_the_state_signed(inputs, monkeypatch):
@@ -404,3 +436,19 @@ def test_the_default_evaluation_trains_on_budapest_and_tests_on_the_ten_named_un
     assert train.stage is Stage.status and len(train.joined) == 55 and sum(train.joined.values()) == 50
     votes = read_votes(ROOT / evaluate_module_default_votes())
     assert len(votes.votes) == 193 and "NA" in votes.votes  # Namibia's code is kept as text
+
+
+def test_the_validation_doc_shows_the_table_as_the_command_writes_it():
+    """docs/validation.md's out-of-sample table is the command's: the same header and one row per forecaster, in
+    the command's order, with the model's label as the default evaluation gives it (the scores themselves are
+    the shipped scenario's and are not pinned here)."""
+    from sim.commands.evaluate import DEFAULT_SCENARIO
+    from sim.evaluate import BASELINES, markdown
+
+    text = (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
+    section = text.split("## Forecasts scored out of sample", 1)[1].split("\n## ", 1)[0]
+    header = "\n".join(markdown([]).splitlines()[:2])
+    assert header in section
+    rows = [line.split(" | ")[0].lstrip("| ") for line in section.split(header, 1)[1].strip().splitlines()
+            if line.startswith("| ")]
+    assert rows == [f"the model ({DEFAULT_SCENARIO})"] + [label for label, _ in BASELINES.values()]

@@ -92,7 +92,7 @@ def _sha256(path: str) -> str:
 
 def cmd_evaluate(args) -> int:
     from ..compare import replicate_seeds
-    from ..evaluate import EvaluationError, RunsFailed, evaluate, markdown
+    from ..evaluate import EvaluationError, RunsFailed, count_line, evaluate, markdown
     from ..loader import ScenarioError, scenario_hash, scenario_to_yaml
     from ..results import environment, file_digests, new_folder, slug, write_json
 
@@ -156,6 +156,7 @@ def cmd_evaluate(args) -> int:
             "master_seed": args.seed,
             "seeds": evaluation.seeds,
             "compromise": evaluation.compromise,
+            "count": evaluation.count,
             "command": getattr(args, "argv", None),
             "wall_time_s": round(time.perf_counter() - started, 3),
             "environment": environment(),
@@ -167,11 +168,14 @@ def cmd_evaluate(args) -> int:
 
     if args.json:
         rows = [{key: _plain(value) for key, value in row.items()} for row in evaluation.scores]
-        print(json.dumps({"scores": rows, "failures": evaluation.failures, "results": str(final)}, indent=2))
+        print(json.dumps({"scores": rows, "count": evaluation.count, "failures": evaluation.failures,
+                          "results": str(final)}, indent=2))
     elif args.quiet:
         print(final)
     else:
         print(table)
+        if evaluation.count is not None:
+            print(count_line(evaluation.count))
         if evaluation.failures:
             print(f"{len(evaluation.failures)} of {args.replicates} runs raised; the forecasts are shares of the "
                   f"other {len(evaluation.runs)} (failures.csv)")
