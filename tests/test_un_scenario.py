@@ -151,9 +151,24 @@ def test_coalitions_rules_and_header(scenario):
     assert "ASSUMPTION" in header and "--capabilities" in header
 
 
+def test_capability_is_economic_size_from_the_indicators(scenario):
+    """Capability is 10 sqrt(GDP / the largest GDP) from data/indicators: the United States 10, the order of the
+    others that of their GDP, nobody below the floor, and the two states without GDP (North Korea, Venezuela) at
+    the median."""
+    from sim.indicators import read_indicators
+    gdp = {i: v.gdp_usd for i, v in read_indicators().items()}
+    cap = {s.id: s.capability for s in scenario.states}
+    assert cap["US"] == 10 and cap["CN"] == pytest.approx(10 * (gdp["CN"] / gdp["US"]) ** 0.5, abs=1e-3)
+    known = sorted((i for i in cap if gdp.get(i)), key=lambda i: gdp[i])
+    assert [cap[i] for i in known] == sorted(cap[i] for i in known)
+    assert min(cap.values()) >= 0.1
+    median = sorted(cap[i] for i in known)[len(known) // 2]
+    assert cap["KP"] == cap["VE"] == pytest.approx(median, abs=1e-3)
+
+
 def test_capability_override_file_replaces_the_assumption(tmp_path):
-    """--capabilities FILE sets the listed states' capability; every other state gets 1; the header names the
-    file by its name only (no path of the machine that built it)."""
+    """--capabilities FILE sets the listed states' capability; every other state keeps its GDP-based value; the
+    header names the file by its name only (no path of the machine that built it)."""
     override = tmp_path / "mine.csv"
     override.write_text("iso2,capability\nUS,20\nIN,7.5\n", encoding="utf-8")
     out = tmp_path / "un.yaml"
@@ -161,7 +176,8 @@ def test_capability_override_file_replaces_the_assumption(tmp_path):
     assert done.returncode == 0, done.stderr
     states = {s["id"]: s for s in yaml.safe_load(out.read_text(encoding="utf-8"))["states"]}
     assert states["US"]["capability"] == 20 and states["IN"]["capability"] == 7.5
-    assert states["CN"]["capability"] == 1
+    shipped = {s.id: s.capability for s in load_scenario(SHIPPED).states}
+    assert states["CN"]["capability"] == shipped["CN"] and shipped["US"] == 10
     text = out.read_text(encoding="utf-8")
     assert "mine.csv" in text and str(tmp_path) not in text
 
