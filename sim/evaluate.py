@@ -15,8 +15,8 @@ What keeps it out of sample: the baselines are handed a `scoring.Split` whose te
 and features only (`scoring.Cases`); the test outcomes are read once, by `score`, after every forecast is made.
 
 States are matched between facts (ISO 3166 two-letter codes) and a scenario by id; a scenario whose ids are not
-two-letter codes (scenarios/budapest.yaml uses three-letter ones) is matched by its states' names, through the
-country names of the votes file (data/unga: the UN's 193 member states).
+two-letter codes (three-letter ISO codes, say) is matched by its states' names, through the country names of the
+votes file (data/unga: the UN's 193 member states).
 """
 
 from __future__ import annotations

@@ -390,23 +390,21 @@ def test_took_part_reads_the_decision_of_each_stage():
     assert not any(took_part(nothing, stage).any() for stage in Stage)
 
 
-def test_placement_matches_by_id_or_by_name():
+def test_placement_matches_by_id_or_by_name(inputs):
     """A two-letter id is the state's code; another id is matched by the state's name among the votes file's
     countries; a state matched by neither is left out; two states that are one country are an error."""
-    scenario = load_scenario(ROOT / "scenarios" / "budapest.yaml")
-    placed = evaluate_module.placement(scenario, read_votes(ROOT / evaluate_module_default_votes()).names)
-    assert len(placed) == len(scenario.states) and scenario.states[placed["GB"]].id == "GBR"
+    names = read_votes(inputs.votes).names
+    scenario = load_scenario(inputs.train_scenario)  # three-letter ids
+    placed = evaluate_module.placement(scenario, names)
+    assert {code: scenario.states[i].id for code, i in placed.items()} == {c: ISO3[c] for c in TRAIN}
     assert evaluate_module.placement(scenario, {}) == {}
+    direct = load_scenario(inputs.scenario)  # two-letter ids, matched without names
+    assert {code: direct.states[i].id for code, i in evaluate_module.placement(direct, {}).items()} == {
+        s.id: s.id for s in direct.states}
     twice = scenario.model_copy(update={"states": [scenario.states[0], scenario.states[0].model_copy(
-        update={"id": "GBX"})]})
-    with pytest.raises(evaluate_module.EvaluationError, match="states GBR and GBX are both GB"):
-        evaluate_module.placement(twice, {"GB": "United Kingdom"})
-
-
-def evaluate_module_default_votes() -> str:
-    from sim.commands.evaluate import DEFAULT_VOTES
-
-    return DEFAULT_VOTES
+        update={"id": "FRX"})]})
+    with pytest.raises(evaluate_module.EvaluationError, match="states FRA and FRX are both FR"):
+        evaluate_module.placement(twice, names)
 
 
 # -------------------------------------------------------------------------------------------- the shipped data --
@@ -434,7 +432,9 @@ def test_the_default_evaluation_trains_on_budapest_and_tests_on_the_ten_named_un
     assert manifest["inputs"]["votes"]["resolutions"] and len(manifest["inputs"]["votes"]["resolutions"]) == 6
     train = read_facts(ROOT / "data" / "observed" / "budapest.yaml")
     assert train.stage is Stage.status and len(train.joined) == 55 and sum(train.joined.values()) == 50
-    votes = read_votes(ROOT / evaluate_module_default_votes())
+    from sim.commands.evaluate import DEFAULT_VOTES
+
+    votes = read_votes(ROOT / DEFAULT_VOTES)
     assert len(votes.votes) == 193 and "NA" in votes.votes  # Namibia's code is kept as text
 
 

@@ -138,6 +138,7 @@ def cmd_evaluate(args) -> int:
     with new_folder(args.out, name) as building:
         folder = building.path
         scores = pd.DataFrame(evaluation.scores)
+        scores["training_facts"] = scores["training_facts"].astype("Int64")  # whole numbers; empty for the model
         scores.to_csv(folder / "scores.csv", index=False)
         (folder / "scores.md").write_text(table + "\n", encoding="utf-8")
         evaluation.forecasts.to_csv(folder / "forecasts.csv", index=False)
