@@ -316,6 +316,33 @@ def test_runs_that_raise_are_recorded_and_exit_4(inputs, monkeypatch, capsys):
     assert not any(p for p in empty.iterdir() if not p.name.startswith(".write-test"))
 
 
+def test_the_manifests_reproduce_line_gives_the_same_forecasts(inputs):
+    """The reproduce line in the manifest, run again, gives the same per-state forecasts and scores (the same
+    seeds, stages and inputs)."""
+    import shlex
+
+    assert main(argv(inputs, "--seed", "9", "--quiet")) == ExitCode.OK
+    first = only_folder(inputs.out)
+    line = json.loads((first / "manifest.json").read_text(encoding="utf-8"))["reproduce"]
+    words = shlex.split(line)
+    again = inputs.folder.parent / "again"
+    assert main(words[words.index("evaluate"):] + ["--out", str(again), "--quiet"]) == ExitCode.OK
+    second = only_folder(again)
+    for name in ("forecasts.csv", "scores.csv", "runs.csv"):
+        assert (second / name).read_bytes() == (first / name).read_bytes(), name
+
+
+def test_an_interrupted_evaluation_leaves_no_folder(inputs, monkeypatch, capsys):
+    """Ctrl-C during the runs exits 130 and leaves nothing that looks like a result."""
+    def interrupted(scenario, seed):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(evaluate_module, "run_once", interrupted)
+    assert main(argv(inputs)) == ExitCode.INTERRUPTED
+    assert "interrupted" in capsys.readouterr().err
+    assert not any(p for p in inputs.out.iterdir() if not p.name.startswith(".write-test"))
+
+
 # ------------------------------------------------------------------------------------------------- bad input --
 def test_a_test_state_missing_from_the_scenario_names_the_fact(inputs, capsys):
     """A test fact about a state the scenario does not have is one line naming the facts file, the line and the

@@ -83,7 +83,10 @@ def _inputs(args):
                         f"evaluation would not be out of sample", ExitCode.USAGE)
     train_scenario = load(args.train_scenario)
     scenario = load(args.scenario, args.overrides)
-    return train, test, votes, train_scenario, scenario
+    # digests taken now, as the files were read, not after the runs
+    digests = {path: _sha256(path) for path in (args.train, args.train_scenario, args.test, args.scenario,
+                                                args.votes)}
+    return train, test, votes, train_scenario, scenario, digests
 
 
 def _sha256(path: str) -> str:
@@ -97,7 +100,7 @@ def cmd_evaluate(args) -> int:
     from ..results import environment, file_digests, new_folder, slug, write_json
 
     started = time.perf_counter()
-    train, test, votes, train_scenario, scenario = _inputs(args)
+    train, test, votes, train_scenario, scenario, digests = _inputs(args)
     output_folder(args.out)
     seeds = replicate_seeds(args.seed, args.replicates)
     label = f"the model ({args.scenario}{''.join(f' --set {s}' for s in args.overrides)})"
@@ -125,15 +128,15 @@ def cmd_evaluate(args) -> int:
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
     name = f"evaluate-{slug(Path(args.scenario).stem)[:40]}-s{args.seed}-{stamp}"
     inputs = {
-        "train": {"source": args.train, "sha256": _sha256(args.train), "process": train.observed.process,
+        "train": {"source": args.train, "sha256": digests[args.train], "process": train.observed.process,
                   "stage": train.stage.value, "facts": len(train.joined)},
-        "train_scenario": {"source": args.train_scenario, "sha256": _sha256(args.train_scenario),
+        "train_scenario": {"source": args.train_scenario, "sha256": digests[args.train_scenario],
                            "title": train_scenario.metadata.title, "scenario_sha256": scenario_hash(train_scenario)},
-        "test": {"source": args.test, "sha256": _sha256(args.test), "process": test.observed.process,
+        "test": {"source": args.test, "sha256": digests[args.test], "process": test.observed.process,
                  "stage": test.stage.value, "facts": len(test.joined)},
-        "scenario": {"source": args.scenario, "sha256": _sha256(args.scenario), "overrides": args.overrides,
+        "scenario": {"source": args.scenario, "sha256": digests[args.scenario], "overrides": args.overrides,
                      "title": scenario.metadata.title, "scenario_sha256": scenario_hash(scenario)},
-        "votes": {"source": args.votes, "sha256": _sha256(args.votes), "resolutions": list(votes.resolutions)},
+        "votes": {"source": args.votes, "sha256": digests[args.votes], "resolutions": list(votes.resolutions)},
     }
     with new_folder(args.out, name) as building:
         folder = building.path
