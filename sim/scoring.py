@@ -20,14 +20,15 @@ written here because scikit-learn's log_loss no longer takes a clipping epsilon.
 Baselines are fitted on training facts only. Each takes a `Split` and returns forecasts for its test units. A
 split's test side is `Cases`: the units' ids and what a forecaster may know of them beforehand (vote features, the
 status before, the distance from the compromise of their process), never their outcomes: a `Facts` handed to `Split`
-as the test side is stripped of its outcomes, which stay with the caller for scoring. A test also hands the baselines
-test units whose every other attribute raises when read.
+as the test side is stripped of its outcomes, which stay with the caller for scoring. A test also hands each
+baseline test units of which everything but what it is documented to read raises when read.
 
-The compromise model (`compromise_model`) is the classic baseline of the literature on bargaining in the EU and of
-expected-utility models: the outcome of a process is the capability x salience weighted mean of its states' ideal
-points (van den Bos 1991; Achen 2006, in Thomson et al., "The European Union Decides"; the "compromise" of KAPSARC's
-KTAB), and a state's chance of joining falls with its salience-weighted distance from that compromise, through a
+The compromise model (`compromise_model`) is the classic baseline of the studies of EU decision-making, against which
+expected-utility and bargaining models were measured (van den Bos 1991; Achen 2006, in Thomson et al., "The European
+Union Decides"): the outcome of a process is the capability x salience weighted mean of its states' ideal points,
+and here a state's chance of joining falls with its salience-weighted distance from that compromise, through a
 logistic curve fitted on the training facts (`compromise_distances` gives the distances of one scenario's states).
+The logistic step is this project's: the compromise model itself forecasts an outcome, not who joins.
 """
 
 from __future__ import annotations
