@@ -404,8 +404,9 @@ states:"""
 UN_PROCESS = """
 # The process as it ran: the Ad Hoc Committee from GA resolution 74/247 (27 Dec 2019), rounds of two months (its
 # formal sessions and intersessional consultations), Algeria in the chair, consensus with votes on contested
-# provisions at the concluding session (July-Aug 2024, round 27), the mandate ending then (round 28); signatories
-# ratify within five years; the convention enters into force 90 days after the 40th ratification (art. 65).
+# provisions at the concluding session (July-Aug 2024, round 27), the mandate ending then (round 28); the text opens
+# for signature 14 months after the committee agrees it (Aug 2024 -> Hanoi, Oct 2025); signatories ratify within
+# five years of the opening; the convention enters into force 90 days after the 40th ratification (art. 65).
 # The behavioural parameters (treaty, and the endgame pressure of the last four rounds) are the model's, not the
 # data's: these values put the model near what happened; `run.py calibrate` estimates them against
 # data/observed/un_cybercrime.yaml (docs/calibration.md).
@@ -416,6 +417,7 @@ treaty:
 rules:
   decision: consensus
   ratifications_needed: 40
+  signature_opens_months: 14
   entry_into_force_delay_days: 90
   fallback: {round: 27, decision: majority_count, threshold: 0.666667}
 

@@ -71,6 +71,8 @@ def summarise(model: NegotiationModel) -> dict:
         "adopted_round": model.adopted_round,
         "adopted_date": model.date_of(model.adopted_round),
         "adopted_by": model.adopted_by,
+        "opening_round": model.opening_round,
+        "opening_date": model.date_of(model.opening_round),
         "in_force": model.in_force_round is not None,
         "in_force_round": model.in_force_round,
         "in_force_date": model.in_force_date(),

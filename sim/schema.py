@@ -232,6 +232,10 @@ class Rules(Strict):
     ratification_window_months: Positive = Field(
         60, description="Months after adoption within which signatories can ratify; a signatory that has not "
         "ratified by then never does.")
+    signature_opens_months: Annotated[int, Field(ge=0, le=600)] = Field(
+        0, description="Months from adoption to the opening for signature (the UN convention: agreed in Aug 2024, "
+        "opened for signature in Hanoi in Oct 2025, 14). Until then nobody signs or ratifies; the signatories at "
+        "the opening are counted then, and the ratification window runs from it.")
     entry_into_force_delay_days: Annotated[int, Field(ge=0, le=3650)] = Field(
         0, description="Days from the ratification that reaches ratifications_needed to entry into force (the UN "
         "convention: 90).")

@@ -149,6 +149,27 @@ def test_signed_but_not_in_force_when_too_few_can_ratify():
     assert s["rounds"] == s["adopted_round"] + 12
 
 
+def test_the_text_opens_for_signature_months_after_adoption():
+    """rules.signature_opens_months: after adoption nobody signs or ratifies until the opening; the signatories at
+    the opening are those of a run that opens at once (the same states would sign), counted in the opening round;
+    and the ratification window runs from the opening, not from adoption (the negative control: delay 0 signs in
+    the round of adoption)."""
+    base = scenario("classroom", rules__decision="majority_count", rules__ratification_window_months=12,
+                    states__DEL__ratification_difficulty=1.0)
+    delayed = scenario("classroom", rules__decision="majority_count", rules__ratification_window_months=12,
+                       states__DEL__ratification_difficulty=1.0, rules__signature_opens_months=5)
+    now, later = run_once(base, seed=0), run_once(delayed, seed=0)
+    s, t = now.summary, later.summary
+    assert s["opening_round"] == s["adopted_round"] and s["opening_date"] == s["adopted_date"]
+    assert t["adopted_round"] == s["adopted_round"] and t["opening_round"] == t["adopted_round"] + 5
+    rounds = later.rounds.set_index("round")
+    gap = range(t["adopted_round"], t["opening_round"])
+    assert all(rounds.loc[r, "core_members"] == 0 and rounds.loc[r, "ratified"] == 0 for r in gap)
+    assert rounds.loc[t["opening_round"], "core_members"] == t["signatories_at_opening"] == s["signatories_at_opening"]
+    assert t["explanation"]["signed_at_opening"] == s["explanation"]["signed_at_opening"]
+    assert t["outcome"] == "signed_not_in_force" and t["rounds"] == t["opening_round"] + 12
+
+
 def test_nobody_signs_a_treaty_no_legislature_could_ratify():
     """Two-level anticipation: with a ratification rate of 0 the treaty is worth nothing, so nobody signs it."""
     result = run_once(scenario("wpcnt", rules__ratification_rate=0.0, protocol__max_rounds=30), seed=0)

@@ -233,6 +233,7 @@ class NegotiationModel(mesa.Model):
         self.adopted_round: int | None = None
         self.adopted_by: str | None = None
         self.opening_signatories: int | None = None
+        self.opening_round: int | None = None  # the round the adopted text opens for signature
         self.in_force_round: int | None = None
         self.outcome: str | None = None
         self.end_reason = ""

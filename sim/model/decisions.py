@@ -113,8 +113,9 @@ def respond(model: "NegotiationModel") -> None:
     """
     if model.adopted_round is not None:
         # After adoption the text is fixed and signing rests on ideals alone, so the answer changes only when an
-        # event or a change at the table (a walk-out, a join, a new signature) has happened since the last one.
-        stamp = (model.events_applied, model.engaged.tobytes(), model.signed.tobytes())
+        # event or a change at the table (a walk-out, a join, a new signature) has happened since the last one, or
+        # the text has just opened for signature.
+        stamp = (model.events_applied, model.engaged.tobytes(), model.signed.tobytes(), is_open(model))
         if stamp == model.last_response:
             return
     ev = model.draft_evaluation if model.draft_evaluation is not None else evaluate(model, model.draft[None, :])
@@ -132,9 +133,28 @@ def respond(model: "NegotiationModel") -> None:
     if stamp != model.last_tiers:
         model.tiers = tiers_for(model, model.would_sign)
         model.last_tiers = stamp
-    if model.adopted_round is not None:  # accession: a state that would join signs the text as it stands
-        model.signed |= model.would_sign
-        model.last_response = (model.events_applied, model.engaged.tobytes(), model.signed.tobytes())
+    if model.adopted_round is not None:
+        if model.opening_signatories is None and is_open(model):
+            open_for_signature(model)  # the opening, some months after adoption
+        elif is_open(model):  # accession: a state that would join signs the text as it stands
+            model.signed |= model.would_sign
+        model.last_response = (model.events_applied, model.engaged.tobytes(), model.signed.tobytes(),
+                               is_open(model))
+
+
+def is_open(model: "NegotiationModel") -> bool:
+    """Whether the adopted text is open for signature (from `rules.signature_opens_months` after adoption)."""
+    return model.opening_round is not None and model.round >= model.opening_round
+
+
+def open_for_signature(model: "NegotiationModel") -> None:
+    """The opening: every state that would sign signs, the tiers that reach their threshold come into being, and the
+    ratification window starts."""
+    model.signed = model.would_sign.copy()
+    model.opening_signatories = int(model.signed.sum())
+    model.tier_alive = (model.tiers & model.signed[:, None]).sum(axis=0) >= model.tier_threshold
+    model.tiers &= model.signed[:, None] & model.tier_alive[None, :]
+    model.window_closes = model.round + model.ratification_window
 
 
 def tiers_for(model: "NegotiationModel", core_members: np.ndarray) -> np.ndarray:
@@ -163,12 +183,13 @@ def decide(model: "NegotiationModel") -> None:
     if bool(ev.adoptable[0]):
         model.adopted_round = model.round
         model.adopted_by = model.rule_now[0]
-        model.signed = model.would_sign.copy()
-        model.opening_signatories = int(model.signed.sum())
-        model.tier_alive = (model.tiers & model.signed[:, None]).sum(axis=0) >= model.tier_threshold
-        model.tiers &= model.signed[:, None] & model.tier_alive[None, :]
+        months = model.scenario.rules.signature_opens_months
+        model.opening_round = model.round + int(np.ceil(months / model.scenario.protocol.round_months - 1e-9))
         model.still_rounds = 0
-        model.window_closes = model.round + model.ratification_window
+        if model.opening_round == model.round:
+            open_for_signature(model)
+        else:  # nobody signs or ratifies before the opening; the window is counted from it
+            model.window_closes = model.opening_round + model.ratification_window
         return
     objecting = model.engaged & (model.declaration == maths.OBJECT)
     model.objections += objecting

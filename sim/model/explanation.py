@@ -61,7 +61,9 @@ def explain_adoption(model: "NegotiationModel") -> dict:
                        "moved_by": max(parts, key=lambda k: (parts[k], k)),
                        "changes": {k: round(v, 4) for k, v in parts.items()}})
     final = log.declaration[t1]
-    signed_at_opening = np.asarray(log.signed[t1])
+    opening = model.opening_round if model.opening_round is not None and model.opening_round < len(log.signed) \
+        else t1
+    signed_at_opening = np.asarray(log.signed[opening])
     silent = engaged & ~signed_at_opening & (final == maths.SILENT)
     against = engaged & (final == maths.OBJECT)
     return {
