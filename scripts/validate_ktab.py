@@ -8,8 +8,12 @@ For dummyData_3Dim and SOE-Pol-Comp (data/ktab), three forecasts of where each a
   `run.py import ktab` makes of the same CSV (schema defaults for everything the CSV does not give);
 - compromise: the capability x salience weighted mean of the ideal points on each dimension (the same point for
   every actor), using KTAB's raw saliences, as in the compromise model of the EU decision-making literature.
-It also gives the "no change" baseline (each actor stays at its ideal point), and compares outcomes: KTAB's
-capability-weighted mean final position, treatysim's final core text, and the compromise.
+It also gives two baselines: "no change" (each actor stays at its ideal point) and a one-parameter shrinkage of
+the ideals toward the compromise, final_i = ideal_i + lambda (compromise - ideal_i). The shrinkage's lambda is fitted
+by least squares to KTAB's final positions, once on the case itself (in sample: it has seen the answer, so it bounds
+what a shrinkage can do) and once on the other case only (leave one case out: a forecast). The same fit on treatysim's
+own final positions says how much of treatysim's movement a shrinkage describes (lambda and R^2). It compares
+outcomes too: KTAB's capability-weighted mean final position, treatysim's final core text, and the compromise.
 
 Then the wall time of one treatysim run (import included) on the four KTAB inputs whose KTAB run times are
 published in data/ktab/README.md, median of `repeats` runs.
@@ -21,6 +25,7 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -59,18 +64,20 @@ def ktab_final(case: str) -> pd.DataFrame:
     return last.pivot(index="actor", columns="dimension", values="position")
 
 
-def treatysim_final(table, replicates: int) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
-    """Mean final position (0-100) per actor and dimension over seeded runs, the mean final core text, outcomes."""
+def treatysim_final(table, replicates: int) -> tuple[pd.DataFrame, np.ndarray, list[str], list]:
+    """Mean final position (0-100) per actor and dimension over seeded runs, the mean final core text, and each
+    run's outcome and adoption round (None when nothing was adopted)."""
     _, scenario = scenario_yaml(table)
-    positions, texts, outcomes = [], [], []
+    positions, texts, outcomes, adopted = [], [], [], []
     for seed in replicate_seeds(0, replicates):
         result = run_once(scenario, seed)
         positions.append(result.model.position.copy())
         texts.append(result.model.draft.copy())
         outcomes.append(result.summary["outcome"])
+        adopted.append(result.summary["adopted_round"])
     mean = np.mean(positions, axis=0) * 100.0
     frame = pd.DataFrame(mean, index=[a.name for a in table.actors], columns=table.dimensions)
-    return frame, np.mean(texts, axis=0) * 100.0, outcomes
+    return frame, np.mean(texts, axis=0) * 100.0, outcomes, adopted
 
 
 def compromise(table) -> np.ndarray:
@@ -88,14 +95,67 @@ def fit(forecast: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
     return corr, float(np.abs(f - r).mean())
 
 
-def check_case(case: str, replicates: int) -> tuple[str, list[dict]]:
+def shrinkage_lambda(ideal: np.ndarray, compromise: np.ndarray, final: np.ndarray) -> float:
+    """The least-squares lambda of final = ideal + lambda (compromise - ideal) over all actor-dimension pairs.
+
+    `ideal` and `final` are actors x dimensions; `compromise` is one point (dimensions) or actors x dimensions. The
+    closed form of a regression through the origin of (final - ideal) on (compromise - ideal), sum(d y) / sum(d d),
+    is one line, so it is written out rather than called from a solver."""
+    ideal, final = np.asarray(ideal, dtype=float), np.asarray(final, dtype=float)
+    if ideal.shape != final.shape:
+        raise ValueError(f"ideal {ideal.shape} and final {final.shape} positions differ in shape")
+    pull = (np.broadcast_to(np.asarray(compromise, dtype=float), ideal.shape) - ideal).ravel()
+    moved = (final - ideal).ravel()
+    if not np.all(np.isfinite(pull)) or not np.all(np.isfinite(moved)):
+        raise ValueError("positions and compromise must be finite")
+    if pull @ pull == 0.0:
+        raise ValueError("every actor is at the compromise: lambda is undefined")
+    return float(pull @ moved / (pull @ pull))
+
+
+def shrink(ideal: np.ndarray, compromise: np.ndarray, lam: float) -> np.ndarray:
+    """The shrinkage forecast: each ideal moved the share `lam` of the way to the compromise."""
+    ideal = np.asarray(ideal, dtype=float)
+    return ideal + lam * (np.asarray(compromise, dtype=float) - ideal)
+
+
+def shrinkage_r2(ideal: np.ndarray, compromise: np.ndarray, final: np.ndarray) -> tuple[float, float]:
+    """lambda and the share of the movement (final - ideal) that the shrinkage explains: R^2 of the regression
+    through the origin, 1 - SS(residual) / SS(movement) (uncentred, as the model has no intercept); nan when
+    nothing moved."""
+    lam = shrinkage_lambda(ideal, compromise, final)
+    moved = np.asarray(final, dtype=float) - np.asarray(ideal, dtype=float)
+    residual = np.asarray(final, dtype=float) - shrink(ideal, compromise, lam)
+    total = float((moved ** 2).sum())
+    return lam, (1.0 - float((residual ** 2).sum()) / total) if total > 0 else float("nan")
+
+
+def leave_one_case_out(cases: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> dict[str, float]:
+    """For each case, the lambda fitted to all the other cases' actor-dimension pairs together, never its own.
+
+    `cases` maps a name to (ideal, compromise, final) as `shrinkage_lambda` takes them."""
+    if len(cases) < 2:
+        raise ValueError("leaving one case out needs at least two cases")
+    stacked = {name: (np.asarray(ideal, dtype=float),
+                      np.broadcast_to(np.asarray(comp, dtype=float), np.shape(ideal)),
+                      np.asarray(final, dtype=float))
+               for name, (ideal, comp, final) in cases.items()}
+    lambdas = {}
+    for name in stacked:
+        others = [parts for other, parts in stacked.items() if other != name]
+        ideal, comp, final = (np.concatenate([p[i].ravel() for p in others]) for i in range(3))
+        lambdas[name] = shrinkage_lambda(ideal, comp, final)
+    return lambdas
+
+
+def check_case(case: str, replicates: int) -> tuple[str, dict]:
     table = read_ktab(DATA / f"{case}.csv")
     actors = [a.name for a in table.actors]
     ktab = ktab_final(case).reindex(index=actors, columns=table.dimensions)
     if ktab.isna().any().any():
         raise SystemExit(f"{case}: the KTAB history does not cover every actor and dimension of the input")
     ideal = pd.DataFrame([a.positions for a in table.actors], index=actors, columns=table.dimensions)
-    ours, text, outcomes = treatysim_final(table, replicates)
+    ours, text, outcomes, adopted = treatysim_final(table, replicates)
     comp = compromise(table)
     comp_frame = pd.DataFrame(np.tile(comp, (len(actors), 1)), index=actors, columns=table.dimensions)
 
@@ -122,16 +182,51 @@ def check_case(case: str, replicates: int) -> tuple[str, list[dict]]:
             "compromise model": float(comp[d_index]),
         })
     counts = pd.Series(outcomes).value_counts()
+    rounds = [r for r in adopted if r is not None]
+    span = (f"round {rounds[0]}" if min(rounds, default=0) == max(rounds, default=0)
+            else f"rounds {min(rounds)}-{max(rounds)} (median {statistics.median(rounds):g})")
+    adoption = f"; a text adopted in {span} in {len(rounds)}/{replicates} runs" if rounds else "; no text adopted"
     lines += [f"Outcome point per dimension (treatysim outcomes: "
-              f"{', '.join(f'{k} {v}/{replicates}' for k, v in counts.items())}):", "",
+              f"{', '.join(f'{k} {v}/{replicates}' for k, v in counts.items())}{adoption}):", "",
               markdown(pd.DataFrame(outcome_rows)), ""]
 
-    summary = []
-    for name, frame in (("treatysim final positions", ours), ("compromise model", comp_frame),
-                        ("no change (ideal points)", ideal)):
-        corr, mae = fit(frame.to_numpy(), ktab.to_numpy())
-        summary.append({"case": case, "forecast": name, "r with KTAB final": corr, "MAE vs KTAB final": mae})
-    return "\n".join(lines), summary
+    positions = {"ideal": ideal.to_numpy(), "compromise": comp, "KTAB": ktab.to_numpy(), "treatysim": ours.to_numpy()}
+    return "\n".join(lines), positions
+
+
+def fit_summary(positions: Mapping[str, dict]) -> pd.DataFrame:
+    """Fit of every forecast to KTAB's final positions, case by case; lambda for the shrinkage baselines."""
+    out_of_sample = leave_one_case_out({case: (p["ideal"], p["compromise"], p["KTAB"])
+                                        for case, p in positions.items()})
+    rows = []
+    for case, p in positions.items():
+        ideal, comp, ktab = p["ideal"], p["compromise"], p["KTAB"]
+        in_sample = shrinkage_lambda(ideal, comp, ktab)
+        others = ", ".join(c for c in positions if c != case)
+        forecasts = (("treatysim final positions", p["treatysim"], float("nan")),
+                     ("shrinkage, lambda fitted to this case's KTAB run (in sample)",
+                      shrink(ideal, comp, in_sample), in_sample),
+                     (f"shrinkage, lambda fitted to {others} (out of sample)",
+                      shrink(ideal, comp, out_of_sample[case]), out_of_sample[case]),
+                     ("compromise model", np.broadcast_to(comp, ideal.shape), float("nan")),
+                     ("no change (ideal points)", ideal, float("nan")))
+        for name, forecast, lam in forecasts:
+            corr, mae = fit(forecast, ktab)
+            rows.append({"case": case, "forecast": name, "lambda": lam, "r with KTAB final": corr,
+                         "MAE vs KTAB final": mae})
+    return pd.DataFrame(rows)
+
+
+def shrinkage_summary(positions: Mapping[str, dict]) -> pd.DataFrame:
+    """How well a shrinkage toward the compromise describes each model's own final positions."""
+    rows = []
+    for case, p in positions.items():
+        for model in ("treatysim", "KTAB"):
+            lam, r2 = shrinkage_r2(p["ideal"], p["compromise"], p[model])
+            residual = p[model] - shrink(p["ideal"], p["compromise"], lam)
+            rows.append({"case": case, "final positions of": model, "lambda": lam,
+                         "R^2 of the movement": r2, "MAE of the shrinkage": float(np.abs(residual).mean())})
+    return pd.DataFrame(rows)
 
 
 def timings(repeats: int) -> pd.DataFrame:
@@ -157,13 +252,16 @@ def main() -> None:
     parser.add_argument("--replicates", type=int, default=20, help="seeded runs per case (default 20)")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per input (default 5)")
     args = parser.parse_args()
-    summary = []
+    positions = {}
     for case in CASES:
-        text, rows = check_case(case, args.replicates)
+        text, positions[case] = check_case(case, args.replicates)
         print(text)
-        summary += rows
     print("### Fit to KTAB's final positions (all actor-dimension pairs)\n")
-    print(markdown(pd.DataFrame(summary), digits=2))
+    print(markdown(fit_summary(positions), digits=2))
+    print("\n### How much of each model's movement a shrinkage toward the compromise describes\n")
+    print("final = ideal + lambda (compromise - ideal), lambda fitted by least squares to the model's own final "
+          "positions;\nR^2 is the share of the movement (final - ideal) it explains, through the origin.\n")
+    print(markdown(shrinkage_summary(positions), digits=2))
     print("\n### Wall time of one run on the same inputs\n")
     print(markdown(timings(args.repeats), digits=3))
 
