@@ -463,6 +463,9 @@ class Partners:
         indices, pointers, data = self.matrix.indices, self.matrix.indptr, self.matrix.data
         self.rows = [(indices[pointers[i]:pointers[i + 1]], data[pointers[i]:pointers[i + 1]])
                      for i in range(weights.shape[0])]
+        # A state is linked when its move reads another state's position or another's move reads its own: only
+        # linked states' moves depend on the order in which the states move.
+        self.linked = (np.diff(pointers) > 0) | (np.bincount(indices, minlength=weights.shape[0]) > 0)
 
     def pulled(self, positions: np.ndarray) -> np.ndarray:
         """A @ P: the partner-weighted positions every state is pulled toward (N,K)."""
@@ -491,7 +494,10 @@ class Concession:
     The rule is linear in the positions, so it is rearranged once per round into
         p_i <- keep_i * p_i + pull_i * (A_i . P) + base_i,
     which `simultaneous` applies to all rows of a snapshot and `move` to one row in place, reading the positions the
-    others hold at that moment (random sequential activation).
+    others hold at that moment (random sequential activation). A state without partners reads no other position,
+    and one that no partner reads affects no other move: for a state that is neither, the order of the moves cannot
+    matter, so `move_unlinked` moves all such states at once before the others move one by one (the same arithmetic,
+    element by element, as `move`, so the same numbers).
     """
 
     def __init__(self, ideal, draft, weights, flexibility, partners: Partners, movers, rate, anchor, noise, low,
@@ -507,6 +513,7 @@ class Concession:
         self.base = step * (yielding * draft[None, :] + home * ideal)
         self.partners, self.movers, self.low, self.high = partners, movers, low, high
         self._rows: list | None = None  # built on the first `move`: only sequential activation needs them
+        self._moved = np.zeros(len(movers), bool)  # states already moved by `move_unlinked`
 
     def simultaneous(self, positions: np.ndarray) -> np.ndarray:
         """New positions when every state concedes on the same snapshot."""
@@ -514,17 +521,37 @@ class Concession:
         np.clip(moved, self.low, self.high, out=moved)
         return np.where(self.movers[:, None], moved, positions)
 
+    def move_unlinked(self, positions: np.ndarray) -> None:
+        """Every moving state that is not linked to another (see `Partners.linked`) concedes in place, all at once;
+        `move` then leaves them be. Their moves read no other position, so they are the same whenever they happen."""
+        unlinked = self.movers & ~self.partners.linked & ~self._moved
+        if not unlinked.any():
+            return
+        # As `move` does for a state without partners (its partner pull is 0.0), element by element.
+        new = self.keep[unlinked] * positions[unlinked] + self.pull[unlinked] * 0.0 + self.base[unlinked]
+        np.maximum(new, self.low[unlinked], out=new)
+        positions[unlinked] = np.minimum(new, self.high[unlinked], out=new)
+        self._moved |= unlinked
+        self._rows = None
+
     def move(self, i: int, positions: np.ndarray) -> None:
         """State i concedes in place, reading where the others stand right now."""
         if self._rows is None:
-            # Row views in a list: indexing a list is far cheaper than slicing arrays in the per-state loop.
-            self._rows = [row if moving else None for row, moving in
-                          zip(zip(self.keep, self.pull, self.base, self.low, self.high), self.movers.tolist())]
+            # Row views in a list: indexing a list is far cheaper than slicing arrays in the per-state loop. Views
+            # only for the states still to move: making a view costs about as much as using it.
+            rows: list = [None] * len(self.movers)
+            keep, pull, base, low, high, partners = self.keep, self.pull, self.base, self.low, self.high, \
+                self.partners.rows
+            for r in np.flatnonzero(self.movers & ~self._moved).tolist():
+                rows[r] = (keep[r], pull[r], base[r], low[r], high[r], partners[r])
+            self._rows = rows
         row = self._rows[i]
         if row is None:
             return
-        keep, pull, base, low, high = row
-        new = keep * positions[i] + pull * self.partners.pulled_row(i, positions) + base
+        keep, pull, base, low, high, (columns, weights) = row
+        # the partner pull as `Partners.pulled_row` sums it (the same einsum, so the same last digits)
+        pulled = np.einsum("j,jk->k", weights, positions[columns]) if len(columns) else 0.0
+        new = keep * positions[i] + pull * pulled + base
         np.minimum(np.maximum(new, low, out=new), high, out=positions[i])
 
 

@@ -36,6 +36,7 @@ def concede(model: "NegotiationModel") -> bool:
     if protocol.activation == "simultaneous":
         model.position = rule.simultaneous(model.position)
     else:
+        rule.move_unlinked(model.position)  # states whose moves no order can change move at once
         model.agents.shuffle_do("concede", rule, model.position)
     received, given = maths.concession_toward(before, model.position, model.salience, model.capability,
                                               model.engaged)
