@@ -333,9 +333,8 @@ def reciprocity_factor(received: np.ndarray, given: np.ndarray, strength: float)
     them; with strength 1 it matches their concessions (tit for tat: Axelrod 1984; conditional cooperation: Fischbacher,
     Gaechter and Fehr 2001). A state that has given nothing yet (first round, or no room) is not held back.
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(given > 1e-9, np.minimum(1.0, received / given), 1.0)
-    return (1.0 - strength) + strength * ratio
+    ratio = np.divide(received, given, out=np.ones_like(given), where=given > 1e-9)
+    return (1.0 - strength) + strength * np.minimum(1.0, ratio, out=ratio)
 
 
 def concession_toward(before: np.ndarray, after: np.ndarray, salience: np.ndarray, capability: np.ndarray,
@@ -352,11 +351,13 @@ def concession_toward(before: np.ndarray, after: np.ndarray, salience: np.ndarra
         zero = np.zeros(len(w))
         return zero, zero
     rest = np.maximum(total - w, 1e-300)[:, None]
-    centre_before = ((w[:, None] * before).sum(axis=0)[None, :] - w[:, None] * before) / rest
-    centre_after = ((w[:, None] * after).sum(axis=0)[None, :] - w[:, None] * after) / rest
-    received = weighted_distance(before, centre_before, salience) - weighted_distance(before, centre_after, salience)
-    given = weighted_distance(before, centre_before, salience) - weighted_distance(after, centre_before, salience)
-    return np.maximum(received, 0.0), np.maximum(given, 0.0)
+    weighted_before, weighted_after = w[:, None] * before, w[:, None] * after
+    centre_before = (weighted_before.sum(axis=0)[None, :] - weighted_before) / rest
+    centre_after = (weighted_after.sum(axis=0)[None, :] - weighted_after) / rest
+    apart = weighted_distance(before, centre_before, salience)
+    received = apart - weighted_distance(before, centre_after, salience)
+    given = apart - weighted_distance(after, centre_before, salience)
+    return np.maximum(received, 0.0, out=received), np.maximum(given, 0.0, out=given)
 
 
 def required_mandate_move(position, ideal, text, salience, low, high, need, mandate_cost, steps: int = 200):

@@ -155,6 +155,25 @@ def tiers_for(model: "NegotiationModel", core_members: np.ndarray) -> np.ndarray
                                   model.tiers & model.signed[:, None] if adopted else None)
 
 
+def mandate_reach(model: "NegotiationModel") -> np.ndarray:
+    """How far toward the draft each state's mandate could come within its red lines (N,), as a mandate share.
+
+    It rests on the draft, the ideals and saliences (which only events change) and the red lines, so it is worked
+    out again only when the draft or the events applied have changed (the draft stays put in most rounds).
+    """
+    stamp = (model.draft.tobytes(), model.events_applied)
+    kept = model.memo.get("mandate_reach")
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    closest = np.clip(model.draft[None, :], model.low, model.high)  # the nearest mandate its red lines allow
+    to_ideal = maths.weighted_distance(model.ideal, model.draft, model.salience)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reach = np.clip(1.0 - maths.weighted_distance(closest, model.draft, model.salience) / to_ideal, 0.0, 1.0)
+    reach = np.where(to_ideal > 1e-12, reach, 1.0)
+    model.memo["mandate_reach"] = (stamp, reach)
+    return reach
+
+
 def decide(model: "NegotiationModel") -> None:
     """The rule in force adopts the core (and the tiers that reach their entry threshold) or not; objectors are
     counted, and states deeply worse off under the draft may walk out."""
@@ -175,11 +194,7 @@ def decide(model: "NegotiationModel") -> None:
     protocol = model.scenario.protocol
     # a holdout would object even had its mandate come as close to the text as its red lines allow
     without_mandate = model.objection_cost_now - protocol.mandate_cost * model.mandate_now
-    closest = np.clip(model.draft[None, :], model.low, model.high)  # the nearest mandate its red lines allow
-    to_ideal = maths.weighted_distance(model.ideal, model.draft, model.salience)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        reach = np.clip(1.0 - maths.weighted_distance(closest, model.draft, model.salience) / to_ideal, 0.0, 1.0)
-    reach = np.where(to_ideal > 1e-12, reach, 1.0)
+    reach = mandate_reach(model)
     model.holdouts += objecting & (model.utility < model.reservation_now - without_mandate
                                    - protocol.mandate_cost * reach)
     deeply = model.utility < model.reservation_now - protocol.walkout_margin
