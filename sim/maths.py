@@ -538,22 +538,29 @@ class Concession:
     def move(self, i: int, positions: np.ndarray) -> None:
         """State i concedes in place, reading where the others stand right now."""
         if self._rows is None:
-            # Row views in a list: indexing a list is far cheaper than slicing arrays in the per-state loop. Views
-            # only for the states still to move: making a view costs about as much as using it.
-            rows: list = [None] * len(self.movers)
-            keep, pull, base, low, high, partners = self.keep, self.pull, self.base, self.low, self.high, \
-                self.partners.rows
-            for r in np.flatnonzero(self.movers & ~self._moved).tolist():
-                rows[r] = (keep[r], pull[r], base[r], low[r], high[r], partners[r])
-            self._rows = rows
-        row = self._rows[i]
-        if row is None:
+            # The coefficients as lists of floats: indexing a list is far cheaper than slicing an array, and this
+            # runs once per state per round.
+            self._rows = [a.tolist() for a in (self.keep, self.pull, self.base, self.low, self.high)]
+            self._to_move = (self.movers & ~self._moved).tolist()
+            self._no_pull = [0.0] * self.keep.shape[1]
+        if not self._to_move[i]:
             return
-        keep, pull, base, low, high, (columns, weights) = row
-        # the partner pull as `Partners.pulled_row` sums it (the same einsum, so the same last digits)
-        pulled = np.einsum("j,jk->k", weights, positions[columns]) if len(columns) else 0.0
-        new = keep * positions[i] + pull * pulled + base
-        np.minimum(np.maximum(new, low, out=new), high, out=positions[i])
+        keeps, pulls, bases, lows, highs = self._rows
+        columns, weights = self.partners.rows[i]
+        # The partner pull as `Partners.pulled_row` sums it (the same einsum, so the same last digits); the rest in
+        # Python floats, which round each product and sum as numpy does element by element, without numpy's cost
+        # per call on K numbers. Bounds as np.maximum, then np.minimum.
+        pulled = np.einsum("j,jk->k", weights, positions[columns]).tolist() if len(columns) else self._no_pull
+        new = []
+        for keep, p, pull, s, base, low, high in zip(keeps[i], positions[i].tolist(), pulls[i], pulled, bases[i],
+                                                     lows[i], highs[i]):
+            v = keep * p + pull * s + base
+            if v < low:
+                v = low
+            if v > high:
+                v = high
+            new.append(v)
+        positions[i] = new
 
 
 def coalition_centres(
