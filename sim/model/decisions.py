@@ -76,32 +76,59 @@ def party_chance(model: "NegotiationModel", loss: np.ndarray) -> np.ndarray:
     return maths.ratification_chance(hazard, model.ratification_window)
 
 
+@dataclass
+class Stakes:
+    """What each of T texts would mean to every state whatever the mandates (arrays (N,T) or (T,)): its loss, the
+    chance of ratifying it, who would sign it and each state's utility in the world where it is adopted. Positions
+    enter only through the cost of objecting (`declare`), so these stand while the mandates move."""
+
+    texts: np.ndarray
+    weight: np.ndarray  # vote weights under the rule the stakes were weighed for
+    loss: np.ndarray
+    chance: np.ndarray
+    members: np.ndarray
+    value: np.ndarray
+    alive: np.ndarray
+    utility: np.ndarray
+    unviable: np.ndarray  # how far each text is from any viable membership (maths.viability_gap)
+
+
 def evaluate(model: "NegotiationModel", texts: np.ndarray, rule: str | None = None,
              threshold: float | None = None) -> Evaluation:
     """Every state's signing choice, utility and declaration on each text, and whether the rule adopts it."""
-    treaty, protocol, rules = model.scenario.treaty, model.scenario.protocol, model.scenario.rules
     if rule is None:
         rule, threshold = current_rule(model)
+    return declare(model, stakes(model, texts, rule), rule, threshold, model.position)
+
+
+def stakes(model: "NegotiationModel", texts: np.ndarray, rule: str) -> Stakes:
+    """The part of `evaluate` that does not depend on the mandates."""
+    treaty = model.scenario.treaty
     weight = model.weights(rule)
     loss = maths.distance_matrix(model.ideal, texts, model.salience)
     chance = party_chance(model, loss)
-    adopted = model.adopted_round is not None
-    locked = model.signed if adopted else None
+    locked = model.signed if model.adopted_round is not None else None
     members, value, alive = maths.signing_equilibrium(
         loss, model.reservation_now, weight, chance, treaty.participation_benefit, treaty.public_good_share,
         treaty.norm_externality, model.parties_needed, model.engaged, locked)
     utility = maths.treaty_utility(loss, model.reservation_now, members, value, alive, treaty.public_good_share,
                                    treaty.norm_externality)
-    mandate = maths.mandate_share(model.position, model.ideal, texts, model.salience, loss)
-    declaration, cost = maths.declarations(utility, model.reservation_now, members, weight, model.engaged,
-                                           protocol.objection_cost + endgame_pressure(model), protocol.isolation_cost,
-                                           protocol.mandate_cost, mandate)
     unviable = maths.viability_gap(loss, model.reservation_now, weight, chance, treaty.participation_benefit,
                                    model.parties_needed, model.engaged)
-    adoptable, shortfall = maths.passes(rule, declaration, members, weight, model.engaged, threshold,
-                                        rules.min_states, unviable)
-    return Evaluation(texts, loss, chance, members, value, alive, utility, declaration, cost, mandate, adoptable,
-                      shortfall)
+    return Stakes(texts, weight, loss, chance, members, value, alive, utility, unviable)
+
+
+def declare(model: "NegotiationModel", st: Stakes, rule: str, threshold: float, position: np.ndarray) -> Evaluation:
+    """The part of `evaluate` that depends on the mandates (`position`): declarations and the rule's verdict."""
+    protocol, rules = model.scenario.protocol, model.scenario.rules
+    mandate = maths.mandate_share(position, model.ideal, st.texts, model.salience, st.loss)
+    declaration, cost = maths.declarations(st.utility, model.reservation_now, st.members, st.weight, model.engaged,
+                                           protocol.objection_cost + endgame_pressure(model), protocol.isolation_cost,
+                                           protocol.mandate_cost, mandate)
+    adoptable, shortfall = maths.passes(rule, declaration, st.members, st.weight, model.engaged, threshold,
+                                        rules.min_states, st.unviable)
+    return Evaluation(st.texts, st.loss, st.chance, st.members, st.value, st.alive, st.utility, declaration, cost,
+                      mandate, adoptable, shortfall)
 
 
 def respond(model: "NegotiationModel") -> None:
