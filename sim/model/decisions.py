@@ -118,6 +118,45 @@ def stakes(model: "NegotiationModel", texts: np.ndarray, rule: str) -> Stakes:
     return Stakes(texts, weight, loss, chance, members, value, alive, utility, unviable)
 
 
+def search_stakes(model: "NegotiationModel", texts: np.ndarray, rule: str) -> Stakes:
+    """`stakes` for the chair's candidate texts, reusing the columns of the texts it weighed in its last search while
+    nothing they rest on (the rule, the events, the table, adoption) has changed: the draft, its steps along each
+    dimension and the near miss come back from search to search, the compromises move with the mandates.
+
+    Each column of `stakes` rests on its own text alone (one sort per text, sums within a column), so a column
+    weighed in an earlier batch is the column this batch would give.
+    """
+    world = (rule, model.events_applied, model.engaged.tobytes(), model.adopted_round, model.signed.tobytes())
+    keys = [text.tobytes() for text in texts]
+    first: dict[bytes, int] = {}  # each distinct text and the first candidate it is
+    for t, key in enumerate(keys):
+        first.setdefault(key, t)
+    kept = model.memo.get("search_stakes")
+    column: dict[bytes, int] = dict(kept[2]) if kept is not None and kept[0] == world else {}
+    fresh = [t for key, t in first.items() if key not in column]
+    if not column:
+        pool = stakes(model, texts[fresh], rule)
+    elif not fresh:
+        pool = kept[1]
+    else:
+        old, new = kept[1], stakes(model, texts[fresh], rule)
+        pool = Stakes(np.concatenate((old.texts, new.texts)), new.weight,
+                      *(np.concatenate((a, b), axis=-1) for a, b in zip(
+                          (old.loss, old.chance, old.members, old.value, old.alive, old.utility, old.unviable),
+                          (new.loss, new.chance, new.members, new.value, new.alive, new.utility, new.unviable))))
+    offset = len(pool.texts) - len(fresh)
+    for n, t in enumerate(fresh):
+        column[keys[t]] = offset + n
+    pick = [column[key] for key in keys]
+    if pick == list(range(len(pool.texts))):
+        result = pool
+    else:
+        result = Stakes(texts, pool.weight, *(a[..., pick] for a in (
+            pool.loss, pool.chance, pool.members, pool.value, pool.alive, pool.utility, pool.unviable)))
+    model.memo["search_stakes"] = (world, result, first)
+    return result
+
+
 def declare(model: "NegotiationModel", st: Stakes, rule: str, threshold: float, position: np.ndarray) -> Evaluation:
     """The part of `evaluate` that depends on the mandates (`position`): declarations and the rule's verdict."""
     protocol, rules = model.scenario.protocol, model.scenario.rules
