@@ -70,15 +70,16 @@ def compromise(positions: np.ndarray, salience: np.ndarray, capability: np.ndarr
     This is the compromise model of the literature on EU decision-making (e.g. van den Bos 1991; Achen 2006):
     on dimension k the weight of state i is c_i * s_ik.
     """
+    if not mask.any():
+        return np.full(positions.shape[1], 0.5)
     weights = salience[mask] * capability[mask, None]
     total = weights.sum(axis=0)
     points = positions[mask]
-    if not mask.any():
-        return np.full(positions.shape[1], 0.5)
-    mean = points.mean(axis=0)
+    if (total > 0).all():  # the usual case: no dimension that nobody in the mask weighs
+        return (weights * points).sum(axis=0) / total
     with np.errstate(invalid="ignore", divide="ignore"):
         text = (weights * points).sum(axis=0) / total
-    return np.where(total > 0, text, mean)
+    return np.where(total > 0, text, points.mean(axis=0))
 
 
 def bound_text(text: np.ndarray, floor: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
