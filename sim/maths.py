@@ -165,43 +165,53 @@ def signing_equilibrium(loss, reservation, weight, party_chance, benefit, spill,
     being whoever else joins.
     """
     n, t = loss.shape
-    locked_rows = np.zeros(n, bool) if locked is None else locked
+    any_locked = locked is not None and bool(locked.any())
     chance = party_chance if np.ndim(party_chance) == 2 else np.repeat(np.asarray(party_chance)[:, None], t, 1)
     wp = weight[:, None] * chance
-    free_rows = eligible & ~locked_rows
+    free_rows = eligible & ~locked if any_locked else eligible
+    all_free = bool(free_rows.all())
     h = reservation[:, None] + (1.0 - externality) * loss - (spill * benefit) * wp
-    key = np.where(free_rows[:, None], h, np.inf)
+    key = h if all_free else np.where(free_rows[:, None], h, np.inf)
     order = np.argsort(key, axis=0, kind="stable")
-    cols = np.arange(t)[None, :]
-    pick = (order, cols)
-    sorted_free = free_rows[order]
+    # Gathers in sorted order through flat indices: far cheaper than indexing with (order, columns).
+    flat = order * t + np.arange(t)
     slack = 1e-12
     # Locked signatories count toward the value and the number of members but, being bound, do not decide whether
-    # the (already adopted) treaty is in being.
-    base_a = np.full(t, -np.inf)
-    if locked_rows.any():
-        base_v, base_p = wp[locked_rows].sum(axis=0), np.full(t, float(locked_rows.sum()))
+    # the (already adopted) treaty is in being. With every state free, the masks below change nothing and are skipped.
+    if all_free:
+        cum_v = np.cumsum(wp.take(flat), axis=0)
+        cum_p = np.arange(1, n + 1)[:, None]
+        run_a = np.maximum.accumulate(loss.take(flat) + reservation[order], axis=0)  # a member needs B v >= L + r
+        viable = (cum_p >= min_parties - 1e-9) & (run_a <= benefit * cum_v + slack)
     else:
-        base_v = base_p = np.zeros(t)
-    cum_v = base_v + np.cumsum(np.where(sorted_free, wp[pick], 0.0), axis=0)
-    cum_p = base_p + np.cumsum(sorted_free, axis=0)
-    a_sorted = np.where(sorted_free, loss[pick] + reservation[order], -np.inf)  # a member needs B v >= L + r
-    run_a = np.maximum(np.maximum.accumulate(a_sorted, axis=0), base_a)
-    viable = (cum_p >= min_parties - 1e-9) & (run_a <= benefit * cum_v + slack) & sorted_free
-    settled = key[pick] <= (1.0 - spill) * benefit * cum_v + slack
-    base_viable = np.full(t, bool(locked_rows.any()))
+        sorted_free = free_rows[order]
+        if any_locked:
+            base_v, base_p = wp[locked].sum(axis=0), np.full(t, float(locked.sum()))
+            cum_v = base_v + np.cumsum(np.where(sorted_free, wp.take(flat), 0.0), axis=0)
+            cum_p = base_p + np.cumsum(sorted_free, axis=0)
+        else:
+            cum_v = np.cumsum(np.where(sorted_free, wp.take(flat), 0.0), axis=0)
+            cum_p = np.cumsum(sorted_free, axis=0)
+        a_sorted = np.where(sorted_free, loss.take(flat) + reservation[order], -np.inf)
+        run_a = np.maximum.accumulate(a_sorted, axis=0)
+        viable = (cum_p >= min_parties - 1e-9) & (run_a <= benefit * cum_v + slack) & sorted_free
+    settled = key.take(flat) <= (1.0 - spill) * benefit * cum_v + slack
     before = np.empty_like(viable)
-    before[0] = base_viable
+    before[0] = any_locked
     before[1:] = viable[:-1]
     stable = viable & (settled | ~before)
     # k*: the largest stable prefix (0 when none is stable: then only the locked signatories remain)
     any_stable = stable.any(axis=0)
     ks = np.where(any_stable, n - np.argmax(stable[::-1], axis=0), 0)
-    members = np.zeros((n, t), bool)
-    members[pick] = (np.arange(n)[:, None] < ks) & sorted_free
-    members |= locked_rows[:, None]
-    value_v = np.where(any_stable, cum_v[np.maximum(ks - 1, 0), np.arange(t)], base_v)
-    alive = any_stable | base_viable
+    in_prefix = np.arange(n)[:, None] < ks
+    members = np.zeros(n * t, bool)
+    members[flat] = in_prefix if all_free else in_prefix & sorted_free
+    members = members.reshape(n, t)
+    if any_locked:
+        members |= locked[:, None]
+    top = cum_v[np.maximum(ks - 1, 0), np.arange(t)]
+    value_v = np.where(any_stable, top, base_v) if any_locked else np.where(any_stable, top, 0.0)
+    alive = any_stable | any_locked
     return members, benefit * value_v, alive
 
 
@@ -211,14 +221,19 @@ def viability_gap(loss, reservation, weight, party_chance, benefit, min_parties,
 
     The best membership of each size is the states with the lowest L + r, so one sort per text finds it.
     """
-    a = np.where(eligible[:, None], loss + reservation[:, None], np.inf)
-    order = np.argsort(a, axis=0, kind="stable")
-    cols = np.arange(a.shape[1])[None, :]
-    wp = (weight[:, None] * party_chance)[order, cols]
-    gap = a[order, cols] - benefit * np.cumsum(np.where(np.isfinite(a[order, cols]), wp, 0.0), axis=0)
+    n, t = loss.shape
     start = max(int(np.ceil(min_parties - 1e-9)) - 1, 0)
-    if start >= a.shape[0]:
-        return np.full(a.shape[1], np.inf)
+    if start >= n:
+        return np.full(t, np.inf)
+    everyone = bool(eligible.all())
+    a = loss + reservation[:, None]
+    if not everyone:
+        a = np.where(eligible[:, None], a, np.inf)
+    order = np.argsort(a, axis=0, kind="stable")
+    flat = order * t + np.arange(t)  # gathers in sorted order through flat indices (cheaper than (order, columns))
+    a_sorted = a.take(flat)
+    wp = (weight[:, None] * party_chance).take(flat)
+    gap = a_sorted - benefit * np.cumsum(wp if everyone else np.where(np.isfinite(a_sorted), wp, 0.0), axis=0)
     return np.maximum(gap[start:].min(axis=0), 0.0)
 
 
