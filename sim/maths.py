@@ -276,16 +276,21 @@ def declarations(utility, reservation, members, weight, engaged, base_cost, isol
     """
     r = reservation[:, None]
     live = engaged[:, None]
+    everyone = bool(engaged.all())
     fixed = base_cost + mandate_cost * mandate
     objecting = np.zeros(utility.shape, bool)
     w = weight[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         others = np.where(w < 1.0, 1.0 / (1.0 - w), 0.0)  # rescales a weight of the others to their share
     for _ in range(utility.shape[0] + 1):
-        quiet = w * ~objecting
+        quiet = np.where(objecting, 0.0, w)  # w * ~objecting, weights being >= 0
         not_objecting = (quiet.sum(axis=0, keepdims=True) - quiet) * others
-        cost = fixed + isolation_cost * np.clip(not_objecting, 0.0, 1.0)
-        now = live & (utility < r - cost)
+        # np.clip to [0, 1], as two ufuncs: the same numbers without np.clip's cost per call
+        np.minimum(np.maximum(not_objecting, 0.0, out=not_objecting), 1.0, out=not_objecting)
+        cost = fixed + isolation_cost * not_objecting
+        now = utility < r - cost
+        if not everyone:
+            now &= live
         if (now == objecting).all():
             break
         objecting = now
