@@ -55,6 +55,31 @@ VARIATIONS = {
 }
 
 
+def other_dimensions(activation: str, k: int) -> dict:
+    """A 60-state synthetic scenario on k dimensions (the model must not assume three), 40 rounds."""
+    rng = np.random.default_rng(k)
+    dims = [f"issue_{j}" for j in range(k)]
+    states = []
+    for i in range(60):
+        camp = i % 3
+        states.append({
+            "id": f"K{i:02d}",
+            "ideal": {d: round(float(np.clip(0.2 + 0.3 * camp + rng.normal(0, 0.1), 0, 1)), 4) for d in dims},
+            "salience": {d: round(float(rng.uniform(0.2, 1.0)), 4) for d in dims},
+            "capability": round(float(rng.lognormal(0.0, 1.0)), 4),
+            "flexibility": round(float(rng.uniform(0.05, 0.5)), 4),
+        })
+    return {
+        "metadata": {"title": f"{k}-dimension check"},
+        "dimensions": [{"name": d} for d in dims],
+        "states": states,
+        "coalitions": [{"name": f"camp{c}", "members": [s["id"] for s in states[c::3]], "cohesion": 0.6}
+                       for c in (0, 2)],
+        "rules": {"decision": "consensus", "ratifications_needed": 20},
+        "protocol": {"activation": activation, "max_rounds": 40, "stalemate_window": 40},
+    }
+
+
 def cases():
     """(name, scenario, seeds) for every run of the check, in a fixed order."""
     files = sorted((ROOT / "scenarios").glob("*.yaml")) + sorted((ROOT / "scenarios" / "variants").glob("*.yaml"))
@@ -73,6 +98,9 @@ def cases():
         document["rules"]["decision"] = "plurilateral"
         document["rules"]["threshold"] = 0.4
         yield f"synthetic 193 states {activation} plurilateral", scenario_from_dict(document, "<synthetic>"), SEEDS[:2]
+        for k in (1, 2, 5):
+            yield (f"synthetic 60 states, {k} dimensions, {activation}",
+                   scenario_from_dict(other_dimensions(activation, k), "<synthetic>"), SEEDS[:3])
 
 
 def run_all() -> dict:
