@@ -108,7 +108,7 @@ def candidates(model: "NegotiationModel", chair: int | None) -> np.ndarray:
     rows.extend(draft - eye)
     if model.near_miss is not None:
         rows.append(model.near_miss)
-    texts = np.clip(np.array(rows), 0.0, 1.0)
+    texts = maths.bound_text(np.array(rows), 0.0, 1.0)
     return maths.bound_text(texts, model.core_floor[None, :], model.core_ceiling[None, :])
 
 
