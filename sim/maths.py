@@ -471,26 +471,42 @@ def partner_weights(trust: np.ndarray, capability: np.ndarray, engaged: np.ndarr
 
 
 class Partners:
-    """Partner weights A (see `partner_weights`), kept sparse, and their products with the positions.
+    """Partner weights A (see `partner_weights`), row by row and as a sparse matrix, and their products with the
+    positions.
 
-    The products are summed by scipy's sparse kernel and numpy's einsum, never by the BLAS: the BLAS picks its
-    kernel by CPU at run time, which can change the last digits of a sum, and one seed must give the same numbers on
-    any machine. Partners are few (coalition members and relations), so the sparse sums are also fast.
+    The products are summed by scipy's sparse kernel and numpy's einsum (or add.reduce in the same order), never by
+    the BLAS: the BLAS picks its kernel by CPU at run time, which can change the last digits of a sum, and one seed
+    must give the same numbers on any machine. Partners are few (coalition members and relations), so the sparse
+    sums are also fast.
     """
 
     def __init__(self, weights: np.ndarray):
-        from scipy import sparse
-
-        self.matrix = sparse.csr_array(weights)
+        n = weights.shape[0]
+        self.weights = weights
         self.reach = weights.sum(axis=1)
-        indices, pointers, data = self.matrix.indices, self.matrix.indptr, self.matrix.data
-        self.rows = [(indices[pointers[i]:pointers[i + 1]], data[pointers[i]:pointers[i + 1]])
-                     for i in range(weights.shape[0])]
+        # The rows' partners and weights in the order scipy's CSR form keeps them (row by row, columns ascending),
+        # read off the dense matrix: building the sparse matrix itself costs more than a short run's concessions, so
+        # it is built only when a simultaneous round needs it (`pulled`).
+        rows, indices = np.nonzero(weights)
+        data = weights[rows, indices]
+        pointers = np.zeros(n + 1, dtype=np.intp)
+        np.cumsum(np.bincount(rows, minlength=n), out=pointers[1:])
+        self.rows = [(indices[pointers[i]:pointers[i + 1]], data[pointers[i]:pointers[i + 1]]) for i in range(n)]
         # The same weights as columns, for the row-by-row sums of `Concession.move`.
-        self.row_columns = [(columns, weights[:, None]) for columns, weights in self.rows]
+        self.row_columns = [(columns, row[:, None]) for columns, row in self.rows]
         # A state is linked when its move reads another state's position or another's move reads its own: only
         # linked states' moves depend on the order in which the states move.
-        self.linked = (np.diff(pointers) > 0) | (np.bincount(indices, minlength=weights.shape[0]) > 0)
+        self.linked = (np.diff(pointers) > 0) | (np.bincount(indices, minlength=n) > 0)
+        self._matrix = None
+
+    @property
+    def matrix(self):
+        """A as a scipy CSR array."""
+        if self._matrix is None:
+            from scipy import sparse
+
+            self._matrix = sparse.csr_array(self.weights)
+        return self._matrix
 
     def pulled(self, positions: np.ndarray) -> np.ndarray:
         """A @ P: the partner-weighted positions every state is pulled toward (N,K)."""
