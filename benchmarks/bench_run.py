@@ -3,14 +3,16 @@ scenarios/wpcnt.yaml.
 
     python3 benchmarks/bench_run.py [--repeats 7]
 
-Each case is run once to warm up, then `repeats` times; the median wall time is printed with the peak memory the
-run allocated (tracemalloc, measured on a separate run so that tracing does not slow the timed ones) and the process's
-peak resident memory. Targets on a 2-core machine: 193 states in at most 0.5 s (random) and 0.1 s (simultaneous).
+Each case is run once to warm up, then `repeats` times; the median wall time (whole run, summary included, and the
+rounds alone) is printed with the chair's search cost per round and per search, the peak memory the run allocated
+(tracemalloc, measured on a separate run so that tracing does not slow the timed ones) and the process's peak
+resident memory. Targets on a 2-core machine: 193 states in at most 0.5 s (random) and 0.1 s (simultaneous).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import sys
@@ -28,29 +30,36 @@ from sim.runner import run_once  # noqa: E402
 
 
 def time_runs(scenario, repeats: int) -> dict:
-    """Wall time of `repeats` full runs (seeds 0, 1, ...) after one warm-up run: median, min, max; median rounds."""
+    """Wall time of `repeats` full runs (seeds 0, 1, ...) after one warm-up run: median, min, max; the median time
+    of the rounds alone (the model built and run, without the summary and its explanation); median rounds."""
     run_once(scenario, seed=0)  # warm-up (imports, caches)
-    times, rounds = [], []
+    times, model_times, rounds = [], [], []
     for seed in range(repeats):
         start = time.perf_counter()
         result = run_once(scenario, seed=seed)
         times.append(time.perf_counter() - start)
+        model_times.append(result.wall_time)
         rounds.append(result.summary["rounds"])
     return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
-            "rounds": statistics.median(rounds)}
+            "rounds_s": statistics.median(model_times), "rounds": statistics.median(rounds)}
 
 
 def search_cost(scenario) -> dict:
-    """What the chair's search costs: time spent in the propose phase per round, and the rounds in which it searched
-    the candidate set (the others re-evaluate only the text on the table)."""
-    spent, calls, searched = [0.0], [0], [0]
+    """What the chair's search costs: time spent in the propose phase per round, per search (the rounds in which
+    it searched the candidate set), and how many rounds searched (the others keep the text on the table and the
+    states' answers to it)."""
+    spent, calls, searched, searching = [0.0], [0], [0], [0.0]
     real_propose, real_candidates = drafting.propose, drafting.candidates
 
     def timed_propose(model):
+        before = searched[0]
         start = time.perf_counter()
         real_propose(model)
-        spent[0] += time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        spent[0] += elapsed
         calls[0] += 1
+        if searched[0] > before:
+            searching[0] += elapsed
 
     def counted_candidates(model, chair):
         searched[0] += 1
@@ -64,7 +73,8 @@ def search_cost(scenario) -> dict:
         run_once(scenario, seed=0)
     finally:
         drafting.propose, drafting.candidates = real_propose, real_candidates
-    return {"search_ms_per_round": 1000 * spent[0] / max(calls[0], 1), "searches": searched[0],
+    return {"search_ms_per_round": 1000 * spent[0] / max(calls[0], 1),
+            "ms_per_search": 1000 * searching[0] / max(searched[0], 1), "searches": searched[0],
             "propose_rounds": calls[0], "candidates": statistics.median(sizes) if sizes else 0}
 
 
@@ -86,13 +96,15 @@ def main() -> None:
         "193 states, simultaneous activation": synthetic_scenario(activation="simultaneous"),
         "scenarios/wpcnt.yaml (random)": load_scenario(ROOT / "scenarios" / "wpcnt.yaml"),
     }
-    print(f"{'case':40s} {'median s':>9s} {'min s':>8s} {'max s':>8s} {'rounds':>7s} {'peak alloc MB':>14s} "
-          f"{'search ms/round':>16s} {'searches':>9s} {'candidates':>11s}")
+    print(f"{'case':40s} {'median s':>9s} {'min s':>8s} {'max s':>8s} {'rounds s':>9s} {'rounds':>7s} "
+          f"{'peak alloc MB':>14s} {'search ms/round':>16s} {'ms/search':>10s} {'searches':>9s} {'candidates':>11s}")
     for name, scenario in cases.items():
         m = measure(scenario, args.repeats)
-        print(f"{name:40s} {m['median_s']:9.4f} {m['min_s']:8.4f} {m['max_s']:8.4f} {m['rounds']:7.0f} "
-              f"{m['peak_alloc_mb']:14.2f} {m['search_ms_per_round']:16.3f} "
-              f"{m['searches']:4d}/{m['propose_rounds']:<4d} {m['candidates']:11.0f}")
+        print(f"{name:40s} {m['median_s']:9.4f} {m['min_s']:8.4f} {m['max_s']:8.4f} {m['rounds_s']:9.4f} "
+              f"{m['rounds']:7.0f} {m['peak_alloc_mb']:14.2f} {m['search_ms_per_round']:16.3f} "
+              f"{m['ms_per_search']:10.3f} {m['searches']:4d}/{m['propose_rounds']:<4d} {m['candidates']:11.0f}")
+    print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())} "
+          f"(on {len(os.sched_getaffinity(0))} cores: figures are only as quiet as the machine)")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"process peak resident memory: {rss:.0f} MB (Python, numpy, pandas, mesa loaded)")
 

@@ -70,20 +70,22 @@ def compromise(positions: np.ndarray, salience: np.ndarray, capability: np.ndarr
     This is the compromise model of the literature on EU decision-making (e.g. van den Bos 1991; Achen 2006):
     on dimension k the weight of state i is c_i * s_ik.
     """
+    if not mask.any():
+        return np.full(positions.shape[1], 0.5)
     weights = salience[mask] * capability[mask, None]
     total = weights.sum(axis=0)
     points = positions[mask]
-    if not mask.any():
-        return np.full(positions.shape[1], 0.5)
-    mean = points.mean(axis=0)
+    if (total > 0).all():  # the usual case: no dimension that nobody in the mask weighs
+        return (weights * points).sum(axis=0) / total
     with np.errstate(invalid="ignore", divide="ignore"):
         text = (weights * points).sum(axis=0) / total
-    return np.where(total > 0, text, mean)
+    return np.where(total > 0, text, points.mean(axis=0))
 
 
 def bound_text(text: np.ndarray, floor: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
     """A text held within the floors and ceilings of its provisions."""
-    return np.clip(text, floor, ceiling)
+    # np.clip as two ufuncs throughout this module: the same numbers, without np.clip's cost per call
+    return np.minimum(np.maximum(text, floor), ceiling)
 
 
 def tier_texts(core: np.ndarray, floors: np.ndarray, ceilings: np.ndarray) -> np.ndarray:
@@ -139,7 +141,7 @@ def ratification_hazard(distance_to_ideal: np.ndarray, difficulty: np.ndarray, r
 def ratification_chance(hazard: np.ndarray, window: int) -> np.ndarray:
     """Chance that a signatory ratifies within a window of `window` rounds: 1 - (1 - h)^W. After the window closes a
     signatory that has not ratified never will, so the chance stays below 1 and falls with difficulty."""
-    return 1.0 - (1.0 - np.clip(hazard, 0.0, 1.0)) ** max(int(window), 0)
+    return 1.0 - (1.0 - np.minimum(np.maximum(hazard, 0.0), 1.0)) ** max(int(window), 0)
 
 
 def signing_equilibrium(loss, reservation, weight, party_chance, benefit, spill, externality, min_parties,
@@ -164,43 +166,53 @@ def signing_equilibrium(loss, reservation, weight, party_chance, benefit, spill,
     being whoever else joins.
     """
     n, t = loss.shape
-    locked_rows = np.zeros(n, bool) if locked is None else locked
+    any_locked = locked is not None and bool(locked.any())
     chance = party_chance if np.ndim(party_chance) == 2 else np.repeat(np.asarray(party_chance)[:, None], t, 1)
     wp = weight[:, None] * chance
-    free_rows = eligible & ~locked_rows
+    free_rows = eligible & ~locked if any_locked else eligible
+    all_free = bool(free_rows.all())
     h = reservation[:, None] + (1.0 - externality) * loss - (spill * benefit) * wp
-    key = np.where(free_rows[:, None], h, np.inf)
+    key = h if all_free else np.where(free_rows[:, None], h, np.inf)
     order = np.argsort(key, axis=0, kind="stable")
-    cols = np.arange(t)[None, :]
-    pick = (order, cols)
-    sorted_free = free_rows[order]
+    # Gathers in sorted order through flat indices: far cheaper than indexing with (order, columns).
+    flat = order * t + np.arange(t)
     slack = 1e-12
     # Locked signatories count toward the value and the number of members but, being bound, do not decide whether
-    # the (already adopted) treaty is in being.
-    base_a = np.full(t, -np.inf)
-    if locked_rows.any():
-        base_v, base_p = wp[locked_rows].sum(axis=0), np.full(t, float(locked_rows.sum()))
+    # the (already adopted) treaty is in being. With every state free, the masks below change nothing and are skipped.
+    if all_free:
+        cum_v = np.cumsum(wp.take(flat), axis=0)
+        cum_p = np.arange(1, n + 1)[:, None]
+        run_a = np.maximum.accumulate(loss.take(flat) + reservation[order], axis=0)  # a member needs B v >= L + r
+        viable = (cum_p >= min_parties - 1e-9) & (run_a <= benefit * cum_v + slack)
     else:
-        base_v = base_p = np.zeros(t)
-    cum_v = base_v + np.cumsum(np.where(sorted_free, wp[pick], 0.0), axis=0)
-    cum_p = base_p + np.cumsum(sorted_free, axis=0)
-    a_sorted = np.where(sorted_free, loss[pick] + reservation[order], -np.inf)  # a member needs B v >= L + r
-    run_a = np.maximum(np.maximum.accumulate(a_sorted, axis=0), base_a)
-    viable = (cum_p >= min_parties - 1e-9) & (run_a <= benefit * cum_v + slack) & sorted_free
-    settled = key[pick] <= (1.0 - spill) * benefit * cum_v + slack
-    base_viable = np.full(t, bool(locked_rows.any()))
+        sorted_free = free_rows[order]
+        if any_locked:
+            base_v, base_p = wp[locked].sum(axis=0), np.full(t, float(locked.sum()))
+            cum_v = base_v + np.cumsum(np.where(sorted_free, wp.take(flat), 0.0), axis=0)
+            cum_p = base_p + np.cumsum(sorted_free, axis=0)
+        else:
+            cum_v = np.cumsum(np.where(sorted_free, wp.take(flat), 0.0), axis=0)
+            cum_p = np.cumsum(sorted_free, axis=0)
+        a_sorted = np.where(sorted_free, loss.take(flat) + reservation[order], -np.inf)
+        run_a = np.maximum.accumulate(a_sorted, axis=0)
+        viable = (cum_p >= min_parties - 1e-9) & (run_a <= benefit * cum_v + slack) & sorted_free
+    settled = key.take(flat) <= (1.0 - spill) * benefit * cum_v + slack
     before = np.empty_like(viable)
-    before[0] = base_viable
+    before[0] = any_locked
     before[1:] = viable[:-1]
     stable = viable & (settled | ~before)
     # k*: the largest stable prefix (0 when none is stable: then only the locked signatories remain)
     any_stable = stable.any(axis=0)
     ks = np.where(any_stable, n - np.argmax(stable[::-1], axis=0), 0)
-    members = np.zeros((n, t), bool)
-    members[pick] = (np.arange(n)[:, None] < ks) & sorted_free
-    members |= locked_rows[:, None]
-    value_v = np.where(any_stable, cum_v[np.maximum(ks - 1, 0), np.arange(t)], base_v)
-    alive = any_stable | base_viable
+    in_prefix = np.arange(n)[:, None] < ks
+    members = np.zeros(n * t, bool)
+    members[flat] = in_prefix if all_free else in_prefix & sorted_free
+    members = members.reshape(n, t)
+    if any_locked:
+        members |= locked[:, None]
+    top = cum_v[np.maximum(ks - 1, 0), np.arange(t)]
+    value_v = np.where(any_stable, top, base_v) if any_locked else np.where(any_stable, top, 0.0)
+    alive = any_stable | any_locked
     return members, benefit * value_v, alive
 
 
@@ -210,14 +222,19 @@ def viability_gap(loss, reservation, weight, party_chance, benefit, min_parties,
 
     The best membership of each size is the states with the lowest L + r, so one sort per text finds it.
     """
-    a = np.where(eligible[:, None], loss + reservation[:, None], np.inf)
-    order = np.argsort(a, axis=0, kind="stable")
-    cols = np.arange(a.shape[1])[None, :]
-    wp = (weight[:, None] * party_chance)[order, cols]
-    gap = a[order, cols] - benefit * np.cumsum(np.where(np.isfinite(a[order, cols]), wp, 0.0), axis=0)
+    n, t = loss.shape
     start = max(int(np.ceil(min_parties - 1e-9)) - 1, 0)
-    if start >= a.shape[0]:
-        return np.full(a.shape[1], np.inf)
+    if start >= n:
+        return np.full(t, np.inf)
+    everyone = bool(eligible.all())
+    a = loss + reservation[:, None]
+    if not everyone:
+        a = np.where(eligible[:, None], a, np.inf)
+    order = np.argsort(a, axis=0, kind="stable")
+    flat = order * t + np.arange(t)  # gathers in sorted order through flat indices (cheaper than (order, columns))
+    a_sorted = a.take(flat)
+    wp = (weight[:, None] * party_chance).take(flat)
+    gap = a_sorted - benefit * np.cumsum(wp if everyone else np.where(np.isfinite(a_sorted), wp, 0.0), axis=0)
     return np.maximum(gap[start:].min(axis=0), 0.0)
 
 
@@ -240,7 +257,7 @@ def mandate_share(position: np.ndarray, ideal: np.ndarray, texts: np.ndarray, sa
         to_ideal = distance_matrix(ideal, texts, salience)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(to_ideal > 1e-12, 1.0 - to_mandate / to_ideal, 1.0)
-    return np.clip(share, 0.0, 1.0)
+    return np.minimum(np.maximum(share, 0.0, out=share), 1.0, out=share)
 
 
 OBJECT, SILENT, SUPPORT = -1, 0, 1
@@ -260,16 +277,21 @@ def declarations(utility, reservation, members, weight, engaged, base_cost, isol
     """
     r = reservation[:, None]
     live = engaged[:, None]
+    everyone = bool(engaged.all())
     fixed = base_cost + mandate_cost * mandate
     objecting = np.zeros(utility.shape, bool)
     w = weight[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         others = np.where(w < 1.0, 1.0 / (1.0 - w), 0.0)  # rescales a weight of the others to their share
     for _ in range(utility.shape[0] + 1):
-        quiet = w * ~objecting
+        quiet = np.where(objecting, 0.0, w)  # w * ~objecting, weights being >= 0
         not_objecting = (quiet.sum(axis=0, keepdims=True) - quiet) * others
-        cost = fixed + isolation_cost * np.clip(not_objecting, 0.0, 1.0)
-        now = live & (utility < r - cost)
+        # np.clip to [0, 1], as two ufuncs (as `bound_text`)
+        np.minimum(np.maximum(not_objecting, 0.0, out=not_objecting), 1.0, out=not_objecting)
+        cost = fixed + isolation_cost * not_objecting
+        now = utility < r - cost
+        if not everyone:
+            now &= live
         if (now == objecting).all():
             break
         objecting = now
@@ -333,9 +355,8 @@ def reciprocity_factor(received: np.ndarray, given: np.ndarray, strength: float)
     them; with strength 1 it matches their concessions (tit for tat: Axelrod 1984; conditional cooperation: Fischbacher,
     Gaechter and Fehr 2001). A state that has given nothing yet (first round, or no room) is not held back.
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(given > 1e-9, np.minimum(1.0, received / given), 1.0)
-    return (1.0 - strength) + strength * ratio
+    ratio = np.divide(received, given, out=np.ones_like(given), where=given > 1e-9)
+    return (1.0 - strength) + strength * np.minimum(1.0, ratio, out=ratio)
 
 
 def concession_toward(before: np.ndarray, after: np.ndarray, salience: np.ndarray, capability: np.ndarray,
@@ -352,11 +373,13 @@ def concession_toward(before: np.ndarray, after: np.ndarray, salience: np.ndarra
         zero = np.zeros(len(w))
         return zero, zero
     rest = np.maximum(total - w, 1e-300)[:, None]
-    centre_before = ((w[:, None] * before).sum(axis=0)[None, :] - w[:, None] * before) / rest
-    centre_after = ((w[:, None] * after).sum(axis=0)[None, :] - w[:, None] * after) / rest
-    received = weighted_distance(before, centre_before, salience) - weighted_distance(before, centre_after, salience)
-    given = weighted_distance(before, centre_before, salience) - weighted_distance(after, centre_before, salience)
-    return np.maximum(received, 0.0), np.maximum(given, 0.0)
+    weighted_before, weighted_after = w[:, None] * before, w[:, None] * after
+    centre_before = (weighted_before.sum(axis=0)[None, :] - weighted_before) / rest
+    centre_after = (weighted_after.sum(axis=0)[None, :] - weighted_after) / rest
+    apart = weighted_distance(before, centre_before, salience)
+    received = apart - weighted_distance(before, centre_after, salience)
+    given = apart - weighted_distance(after, centre_before, salience)
+    return np.maximum(received, 0.0, out=received), np.maximum(given, 0.0, out=given)
 
 
 def required_mandate_move(position, ideal, text, salience, low, high, need, mandate_cost, steps: int = 200):
@@ -448,21 +471,42 @@ def partner_weights(trust: np.ndarray, capability: np.ndarray, engaged: np.ndarr
 
 
 class Partners:
-    """Partner weights A (see `partner_weights`), kept sparse, and their products with the positions.
+    """Partner weights A (see `partner_weights`), row by row and as a sparse matrix, and their products with the
+    positions.
 
-    The products are summed by scipy's sparse kernel and numpy's einsum, never by the BLAS: the BLAS picks its
-    kernel by CPU at run time, which can change the last digits of a sum, and one seed must give the same numbers on
-    any machine. Partners are few (coalition members and relations), so the sparse sums are also fast.
+    The products are summed by scipy's sparse kernel and numpy's einsum (or add.reduce in the same order), never by
+    the BLAS: the BLAS picks its kernel by CPU at run time, which can change the last digits of a sum, and one seed
+    must give the same numbers on any machine. Partners are few (coalition members and relations), so the sparse
+    sums are also fast.
     """
 
     def __init__(self, weights: np.ndarray):
-        from scipy import sparse
-
-        self.matrix = sparse.csr_array(weights)
+        n = weights.shape[0]
+        self.weights = weights
         self.reach = weights.sum(axis=1)
-        indices, pointers, data = self.matrix.indices, self.matrix.indptr, self.matrix.data
-        self.rows = [(indices[pointers[i]:pointers[i + 1]], data[pointers[i]:pointers[i + 1]])
-                     for i in range(weights.shape[0])]
+        # The rows' partners and weights in the order scipy's CSR form keeps them (row by row, columns ascending),
+        # read off the dense matrix: building the sparse matrix itself costs more than a short run's concessions, so
+        # it is built only when a simultaneous round needs it (`pulled`).
+        rows, indices = np.nonzero(weights)
+        data = weights[rows, indices]
+        pointers = np.zeros(n + 1, dtype=np.intp)
+        np.cumsum(np.bincount(rows, minlength=n), out=pointers[1:])
+        self.rows = [(indices[pointers[i]:pointers[i + 1]], data[pointers[i]:pointers[i + 1]]) for i in range(n)]
+        # The same weights as columns, for the row-by-row sums of `Concession.move`.
+        self.row_columns = [(columns, row[:, None]) for columns, row in self.rows]
+        # A state is linked when its move reads another state's position or another's move reads its own: only
+        # linked states' moves depend on the order in which the states move.
+        self.linked = (np.diff(pointers) > 0) | (np.bincount(indices, minlength=n) > 0)
+        self._matrix = None
+
+    @property
+    def matrix(self):
+        """A as a scipy CSR array."""
+        if self._matrix is None:
+            from scipy import sparse
+
+            self._matrix = sparse.csr_array(self.weights)
+        return self._matrix
 
     def pulled(self, positions: np.ndarray) -> np.ndarray:
         """A @ P: the partner-weighted positions every state is pulled toward (N,K)."""
@@ -491,7 +535,10 @@ class Concession:
     The rule is linear in the positions, so it is rearranged once per round into
         p_i <- keep_i * p_i + pull_i * (A_i . P) + base_i,
     which `simultaneous` applies to all rows of a snapshot and `move` to one row in place, reading the positions the
-    others hold at that moment (random sequential activation).
+    others hold at that moment (random sequential activation). A state without partners reads no other position,
+    and one that no partner reads affects no other move: for a state that is neither, the order of the moves cannot
+    matter, so `move_unlinked` moves all such states at once before the others move one by one (the same arithmetic,
+    element by element, as `move`, so the same numbers).
     """
 
     def __init__(self, ideal, draft, weights, flexibility, partners: Partners, movers, rate, anchor, noise, low,
@@ -507,25 +554,60 @@ class Concession:
         self.base = step * (yielding * draft[None, :] + home * ideal)
         self.partners, self.movers, self.low, self.high = partners, movers, low, high
         self._rows: list | None = None  # built on the first `move`: only sequential activation needs them
+        self._moved = np.zeros(len(movers), bool)  # states already moved by `move_unlinked`
 
     def simultaneous(self, positions: np.ndarray) -> np.ndarray:
         """New positions when every state concedes on the same snapshot."""
         moved = self.keep * positions + self.pull * self.partners.pulled(positions) + self.base
-        np.clip(moved, self.low, self.high, out=moved)
+        np.minimum(np.maximum(moved, self.low, out=moved), self.high, out=moved)
         return np.where(self.movers[:, None], moved, positions)
+
+    def move_unlinked(self, positions: np.ndarray) -> None:
+        """Every moving state that is not linked to another (see `Partners.linked`) concedes in place, all at once;
+        `move` then leaves them be. Their moves read no other position, so they are the same whenever they happen."""
+        unlinked = self.movers & ~self.partners.linked & ~self._moved
+        if not unlinked.any():
+            return
+        # As `move` does for a state without partners (its partner pull is 0.0), element by element.
+        new = self.keep[unlinked] * positions[unlinked] + self.pull[unlinked] * 0.0 + self.base[unlinked]
+        np.maximum(new, self.low[unlinked], out=new)
+        positions[unlinked] = np.minimum(new, self.high[unlinked], out=new)
+        self._moved |= unlinked
+        self._rows = None
 
     def move(self, i: int, positions: np.ndarray) -> None:
         """State i concedes in place, reading where the others stand right now."""
         if self._rows is None:
-            # Row views in a list: indexing a list is far cheaper than slicing arrays in the per-state loop.
-            self._rows = [row if moving else None for row, moving in
-                          zip(zip(self.keep, self.pull, self.base, self.low, self.high), self.movers.tolist())]
-        row = self._rows[i]
-        if row is None:
+            # The coefficients as lists of floats: indexing a list is far cheaper than slicing an array, and this
+            # runs once per state per round.
+            self._rows = [a.tolist() for a in (self.keep, self.pull, self.base, self.low, self.high)]
+            self._to_move = (self.movers & ~self._moved).tolist()
+            self._no_pull = [0.0] * self.keep.shape[1]
+        if not self._to_move[i]:
             return
-        keep, pull, base, low, high = row
-        new = keep * positions[i] + pull * self.partners.pulled_row(i, positions) + base
-        np.minimum(np.maximum(new, low, out=new), high, out=positions[i])
+        keeps, pulls, bases, lows, highs = self._rows
+        columns, weights = self.partners.row_columns[i]
+        # The partner pull as `Partners.pulled_row` sums it: its einsum adds the partners' products in order, as
+        # numpy's add.reduce does down the first axis of a (partners, K) array when K > 1, at half the cost (with
+        # K = 1 both sum pairwise, not in the same way, so the einsum is kept). The rest in Python floats, which
+        # round each product and sum as numpy does element by element, without numpy's cost per call on K numbers.
+        # Bounds as np.maximum, then np.minimum.
+        if len(columns) == 0:
+            pulled = self._no_pull
+        elif len(self._no_pull) > 1:
+            pulled = np.add.reduce(weights * positions.take(columns, axis=0), axis=0).tolist()
+        else:
+            pulled = np.einsum("j,jk->k", weights[:, 0], positions.take(columns, axis=0)).tolist()
+        new = []
+        for keep, p, pull, s, base, low, high in zip(keeps[i], positions[i].tolist(), pulls[i], pulled, bases[i],
+                                                     lows[i], highs[i]):
+            v = keep * p + pull * s + base
+            if v < low:
+                v = low
+            if v > high:
+                v = high
+            new.append(v)
+        positions[i] = new
 
 
 def coalition_centres(

@@ -29,13 +29,14 @@ def concede(model: "NegotiationModel") -> bool:
         return False
     partners = model.partners()
     willingness = model.reciprocity * model.evaluation.chance[:, 0]  # the draft's chance of ratification
-    rule = maths.Concession(model.ideal, model.draft, maths.concession_weights(model.salience), model.flexibility,
+    rule = maths.Concession(model.ideal, model.draft, concession_weights(model), model.flexibility,
                             partners, movers, protocol.concession_rate, protocol.domestic_anchor, noise,
                             model.low, model.high, willingness)
     before = model.position.copy()
     if protocol.activation == "simultaneous":
         model.position = rule.simultaneous(model.position)
     else:
+        rule.move_unlinked(model.position)  # states whose moves no order can change move at once
         model.agents.shuffle_do("concede", rule, model.position)
     received, given = maths.concession_toward(before, model.position, model.salience, model.capability,
                                               model.engaged)
@@ -45,3 +46,12 @@ def concede(model: "NegotiationModel") -> bool:
     model.given += given
     model.reciprocity = maths.reciprocity_factor(model.received, model.given, protocol.reciprocity)
     return True
+
+
+def concession_weights(model: "NegotiationModel") -> np.ndarray:
+    """maths.concession_weights of the states' saliences, worked out again only after an event (only events change
+    saliences)."""
+    kept = model.memo.get("concession_weights")
+    if kept is None or kept[0] != model.events_applied:
+        kept = model.memo["concession_weights"] = (model.events_applied, maths.concession_weights(model.salience))
+    return kept[1]

@@ -228,6 +228,7 @@ class NegotiationModel(mesa.Model):
         self.last_response = None  # what the states' last answer after adoption rested on (see decisions.respond)
         self.last_tiers = None  # what the last tier choices rested on
         self.last_coalitions = None  # mandates and table at the last coalition update
+        self.memo: dict = {}  # values kept between rounds with the stamp of what they rest on (decisions, concession)
         self.events_applied = 0
         self.rule_now = (self.scenario.rules.decision, self.scenario.rules.threshold)
         self.adopted_round: int | None = None

@@ -76,32 +76,98 @@ def party_chance(model: "NegotiationModel", loss: np.ndarray) -> np.ndarray:
     return maths.ratification_chance(hazard, model.ratification_window)
 
 
+@dataclass
+class Stakes:
+    """What each of T texts would mean to every state whatever the mandates (arrays (N,T) or (T,)): its loss, the
+    chance of ratifying it, who would sign it and each state's utility in the world where it is adopted. Positions
+    enter only through the cost of objecting (`declare`), so these stand while the mandates move."""
+
+    texts: np.ndarray
+    weight: np.ndarray  # vote weights under the rule the stakes were weighed for
+    loss: np.ndarray
+    chance: np.ndarray
+    members: np.ndarray
+    value: np.ndarray
+    alive: np.ndarray
+    utility: np.ndarray
+    unviable: np.ndarray  # how far each text is from any viable membership (maths.viability_gap)
+
+
 def evaluate(model: "NegotiationModel", texts: np.ndarray, rule: str | None = None,
              threshold: float | None = None) -> Evaluation:
     """Every state's signing choice, utility and declaration on each text, and whether the rule adopts it."""
-    treaty, protocol, rules = model.scenario.treaty, model.scenario.protocol, model.scenario.rules
     if rule is None:
         rule, threshold = current_rule(model)
+    return declare(model, stakes(model, texts, rule), rule, threshold, model.position)
+
+
+def stakes(model: "NegotiationModel", texts: np.ndarray, rule: str) -> Stakes:
+    """The part of `evaluate` that does not depend on the mandates."""
+    treaty = model.scenario.treaty
     weight = model.weights(rule)
     loss = maths.distance_matrix(model.ideal, texts, model.salience)
     chance = party_chance(model, loss)
-    adopted = model.adopted_round is not None
-    locked = model.signed if adopted else None
+    locked = model.signed if model.adopted_round is not None else None
     members, value, alive = maths.signing_equilibrium(
         loss, model.reservation_now, weight, chance, treaty.participation_benefit, treaty.public_good_share,
         treaty.norm_externality, model.parties_needed, model.engaged, locked)
     utility = maths.treaty_utility(loss, model.reservation_now, members, value, alive, treaty.public_good_share,
                                    treaty.norm_externality)
-    mandate = maths.mandate_share(model.position, model.ideal, texts, model.salience, loss)
-    declaration, cost = maths.declarations(utility, model.reservation_now, members, weight, model.engaged,
-                                           protocol.objection_cost + endgame_pressure(model), protocol.isolation_cost,
-                                           protocol.mandate_cost, mandate)
     unviable = maths.viability_gap(loss, model.reservation_now, weight, chance, treaty.participation_benefit,
                                    model.parties_needed, model.engaged)
-    adoptable, shortfall = maths.passes(rule, declaration, members, weight, model.engaged, threshold,
-                                        rules.min_states, unviable)
-    return Evaluation(texts, loss, chance, members, value, alive, utility, declaration, cost, mandate, adoptable,
-                      shortfall)
+    return Stakes(texts, weight, loss, chance, members, value, alive, utility, unviable)
+
+
+def search_stakes(model: "NegotiationModel", texts: np.ndarray, rule: str) -> Stakes:
+    """`stakes` for the chair's candidate texts, reusing the columns of the texts it weighed in its last search while
+    nothing they rest on (the rule, the events, the table, adoption) has changed: the draft, its steps along each
+    dimension and the near miss come back from search to search, the compromises move with the mandates.
+
+    Each column of `stakes` rests on its own text alone (one sort per text, sums within a column), so a column
+    weighed in an earlier batch is the column this batch would give.
+    """
+    world = (rule, model.events_applied, model.engaged.tobytes(), model.adopted_round, model.signed.tobytes())
+    keys = [text.tobytes() for text in texts]
+    first: dict[bytes, int] = {}  # each distinct text and the first candidate it is
+    for t, key in enumerate(keys):
+        first.setdefault(key, t)
+    kept = model.memo.get("search_stakes")
+    column: dict[bytes, int] = dict(kept[2]) if kept is not None and kept[0] == world else {}
+    fresh = [t for key, t in first.items() if key not in column]
+    if not column:
+        pool = stakes(model, texts[fresh], rule)
+    elif not fresh:
+        pool = kept[1]
+    else:
+        old, new = kept[1], stakes(model, texts[fresh], rule)
+        pool = Stakes(np.concatenate((old.texts, new.texts)), new.weight,
+                      *(np.concatenate((a, b), axis=-1) for a, b in zip(
+                          (old.loss, old.chance, old.members, old.value, old.alive, old.utility, old.unviable),
+                          (new.loss, new.chance, new.members, new.value, new.alive, new.utility, new.unviable))))
+    offset = len(pool.texts) - len(fresh)
+    for n, t in enumerate(fresh):
+        column[keys[t]] = offset + n
+    pick = [column[key] for key in keys]
+    if pick == list(range(len(pool.texts))):
+        result = pool
+    else:
+        result = Stakes(texts, pool.weight, *(a[..., pick] for a in (
+            pool.loss, pool.chance, pool.members, pool.value, pool.alive, pool.utility, pool.unviable)))
+    model.memo["search_stakes"] = (world, result, first)
+    return result
+
+
+def declare(model: "NegotiationModel", st: Stakes, rule: str, threshold: float, position: np.ndarray) -> Evaluation:
+    """The part of `evaluate` that depends on the mandates (`position`): declarations and the rule's verdict."""
+    protocol, rules = model.scenario.protocol, model.scenario.rules
+    mandate = maths.mandate_share(position, model.ideal, st.texts, model.salience, st.loss)
+    declaration, cost = maths.declarations(st.utility, model.reservation_now, st.members, st.weight, model.engaged,
+                                           protocol.objection_cost + endgame_pressure(model), protocol.isolation_cost,
+                                           protocol.mandate_cost, mandate)
+    adoptable, shortfall = maths.passes(rule, declaration, st.members, st.weight, model.engaged, threshold,
+                                        rules.min_states, st.unviable)
+    return Evaluation(st.texts, st.loss, st.chance, st.members, st.value, st.alive, st.utility, declaration, cost,
+                      mandate, adoptable, shortfall)
 
 
 def respond(model: "NegotiationModel") -> None:
@@ -175,6 +241,25 @@ def tiers_for(model: "NegotiationModel", core_members: np.ndarray) -> np.ndarray
                                   model.tiers & model.signed[:, None] if adopted else None)
 
 
+def mandate_reach(model: "NegotiationModel") -> np.ndarray:
+    """How far toward the draft each state's mandate could come within its red lines (N,), as a mandate share.
+
+    It rests on the draft, the ideals and saliences (which only events change) and the red lines, so it is worked
+    out again only when the draft or the events applied have changed (the draft stays put in most rounds).
+    """
+    stamp = (model.draft.tobytes(), model.events_applied)
+    kept = model.memo.get("mandate_reach")
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    closest = np.clip(model.draft[None, :], model.low, model.high)  # the nearest mandate its red lines allow
+    to_ideal = maths.weighted_distance(model.ideal, model.draft, model.salience)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reach = np.clip(1.0 - maths.weighted_distance(closest, model.draft, model.salience) / to_ideal, 0.0, 1.0)
+    reach = np.where(to_ideal > 1e-12, reach, 1.0)
+    model.memo["mandate_reach"] = (stamp, reach)
+    return reach
+
+
 def decide(model: "NegotiationModel") -> None:
     """The rule in force adopts the core (and the tiers that reach their entry threshold) or not; objectors are
     counted, and states deeply worse off under the draft may walk out."""
@@ -196,11 +281,7 @@ def decide(model: "NegotiationModel") -> None:
     protocol = model.scenario.protocol
     # a holdout would object even had its mandate come as close to the text as its red lines allow
     without_mandate = model.objection_cost_now - protocol.mandate_cost * model.mandate_now
-    closest = np.clip(model.draft[None, :], model.low, model.high)  # the nearest mandate its red lines allow
-    to_ideal = maths.weighted_distance(model.ideal, model.draft, model.salience)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        reach = np.clip(1.0 - maths.weighted_distance(closest, model.draft, model.salience) / to_ideal, 0.0, 1.0)
-    reach = np.where(to_ideal > 1e-12, reach, 1.0)
+    reach = mandate_reach(model)
     model.holdouts += objecting & (model.utility < model.reservation_now - without_mandate
                                    - protocol.mandate_cost * reach)
     deeply = model.utility < model.reservation_now - protocol.walkout_margin

@@ -8,8 +8,9 @@ is closer by a margin (inertia), so that it does not alternate between texts.
 The candidates are vectorised: the current draft; the weighted compromise of the engaged states' mandates; the chair's
 own mandate pulled in by `chair_influence`; the compromise of each coalition and of the states in none; the draft
 moved half-way toward the mandate of each of the states that object most; the draft stepped along each dimension;
-and the last near miss. All are evaluated in one batch
-(decisions.evaluate), so the search costs one (N x T) evaluation per round.
+and the last near miss. All are evaluated in one batch (as decisions.evaluate does), so the search costs one
+(N x T) evaluation per round; what a text means to the states whatever the mandates is kept from the last search
+for the texts that come back (decisions.search_stakes).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import maths
-from .decisions import current_rule, endgame_pressure, evaluate
+from .decisions import current_rule, declare, endgame_pressure, search_stakes
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import NegotiationModel
@@ -49,7 +50,8 @@ def propose(model: "NegotiationModel") -> None:
         return
     model.last_search = (stamp, model.position.copy())
     texts = candidates(model, chair)
-    ev = evaluate(model, texts)
+    rule, threshold = current_rule(model)
+    ev = declare(model, search_stakes(model, texts, rule), rule, threshold, model.position)
     pick = pick_text(model, ev, chair)
     model.search_size = len(texts)
     model.adoptable_found = bool(ev.adoptable.any())
@@ -106,7 +108,7 @@ def candidates(model: "NegotiationModel", chair: int | None) -> np.ndarray:
     rows.extend(draft - eye)
     if model.near_miss is not None:
         rows.append(model.near_miss)
-    texts = np.clip(np.array(rows), 0.0, 1.0)
+    texts = maths.bound_text(np.array(rows), 0.0, 1.0)
     return maths.bound_text(texts, model.core_floor[None, :], model.core_ceiling[None, :])
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import maths
-from .decisions import current_rule, evaluate
+from .decisions import current_rule, declare, stakes
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import NegotiationModel
@@ -88,10 +88,12 @@ def explain_adoption(model: "NegotiationModel") -> dict:
 def explain_deadlock(model: "NegotiationModel") -> dict:
     """Blockers, the dividing dimension, the near miss and the cheapest concessions that would tip it."""
     text = model.near_miss if model.near_miss is not None else model.draft
-    ev = evaluate(model, text[None, :])
+    rule, threshold = current_rule(model)
+    # What the text means to each state does not depend on the mandates: weighed once for every trial below.
+    at_stake = stakes(model, text[None, :], rule)
+    ev = declare(model, at_stake, rule, threshold, model.position)
     decl = ev.declaration[:, 0]
     objecting = model.engaged & (decl == maths.OBJECT)
-    rule, threshold = current_rule(model)
     gap = np.abs(text[None, :] - model.ideal)
     pressure = (model.capability[:, None] * model.salience * gap)[objecting].sum(axis=0)
     dimension = model.dimensions[int(np.argmax(pressure))] if objecting.any() else None
@@ -99,32 +101,28 @@ def explain_deadlock(model: "NegotiationModel") -> dict:
     # The cheapest concessions: for each objector the smallest move of its mandate toward the text that would stop
     # it objecting; won over cheapest first (per unit of vote weight under a vote) until the rule would adopt.
     protocol = model.scenario.protocol
-    to_mandate = maths.weighted_distance(model.position, text, model.salience)
     need = model.reservation_now - ev.utility[:, 0] - (ev.cost[:, 0] - protocol.mandate_cost * ev.mandate[:, 0])
-    lam = maths.required_mandate_move(model.position, model.ideal, text, model.salience, model.low, model.high,
-                                      need, protocol.mandate_cost)
+    # Only the objectors' moves are ever read, so only theirs are worked out (row by row, the same numbers).
+    rows = np.flatnonzero(objecting)
+    lam = np.full(model.n, np.inf)
+    lam[rows] = maths.required_mandate_move(model.position[rows], model.ideal[rows], text, model.salience[rows],
+                                            model.low[rows], model.high[rows], need[rows], protocol.mandate_cost)
     step = np.where(np.isfinite(lam), lam, 0.0)[:, None]
     moved = np.clip(model.position + step * (text[None, :] - model.position), model.low, model.high)
     travel = np.where(np.isfinite(lam), maths.weighted_distance(model.position, moved, model.salience), np.inf)
-    del to_mandate
     weight = model.weights(rule)
     order = sorted(np.flatnonzero(objecting).tolist(),
                    key=lambda i: (travel[i] / (weight[i] if rule != "consensus" else 1.0), model.ids[i]))
     needed, feasible = [], False
-    saved = model.position
-    try:
-        trial = model.position.copy()
-        for i in order:
-            if not np.isfinite(travel[i]):
-                break
-            trial[i] = moved[i]
-            needed.append(i)
-            model.position = trial
-            if bool(evaluate(model, text[None, :]).adoptable[0]):
-                feasible = True
-                break
-    finally:
-        model.position = saved
+    trial = model.position.copy()
+    for i in order:
+        if not np.isfinite(travel[i]):
+            break
+        trial[i] = moved[i]
+        needed.append(i)
+        if bool(declare(model, at_stake, rule, threshold, trial).adoptable[0]):
+            feasible = True
+            break
     pivotal = needed[-1] if feasible and needed else None
     concession = None
     if pivotal is not None:
