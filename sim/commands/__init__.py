@@ -29,8 +29,8 @@ class UserError(Exception):
         self.code = code
 
 
-from . import app, compare, importers, single, sweep  # noqa: E402
+from . import app, calibrate, compare, importers, single, sweep  # noqa: E402
 
 # Order here is the order in `--help`.
-COMMANDS = [single.RUN, single.VALIDATE, single.SCHEMA, sweep.SWEEP, sweep.ANALYZE, compare.COMPARE, importers.IMPORT,
-            app.APP]
+COMMANDS = [single.RUN, single.VALIDATE, single.SCHEMA, sweep.SWEEP, sweep.ANALYZE, compare.COMPARE,
+            calibrate.CALIBRATE, importers.IMPORT, app.APP]
