@@ -108,9 +108,9 @@ def test_the_same_seed_gives_the_same_posterior_and_another_seed_another(inputs,
         _posterior(reference)["treaty.participation_benefit"])
 
 
-@pytest.mark.parametrize("stop_at", [30, 60], ids=["in-generation-1", "in-generation-2"])
+@pytest.mark.parametrize("stop_at", [10, 30, 60], ids=["in-generation-0", "in-generation-1", "in-generation-2"])
 def test_an_interrupted_calibration_resumes_to_the_uninterrupted_posterior(inputs, tmp_path, reference,
-                                                                           monkeypatch, stop_at):
+                                                                           monkeypatch, capsys, stop_at):
     """Ctrl-C part-way through a generation exits 130 and leaves a folder without a manifest (not finished);
     `--resume FOLDER` finishes it, and its posterior equals that of the run that was never stopped."""
     real_run = calibrate_module.Simulator.run
@@ -125,6 +125,7 @@ def test_an_interrupted_calibration_resumes_to_the_uninterrupted_posterior(input
     monkeypatch.setattr(calibrate_module.Simulator, "run", interrupting)
     code, folder = _calibrate(inputs, tmp_path, *SMALL)
     assert code == 130
+    assert f"resume with: python3 run.py calibrate --resume {folder}" in capsys.readouterr().err
     assert not (folder / "manifest.json").exists()
     assert not (folder / "posterior.parquet").exists()
     monkeypatch.setattr(calibrate_module.Simulator, "run", real_run)
