@@ -3,6 +3,7 @@ observed for every target (from the posterior predictive runs). Same style as th
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +13,15 @@ from .plots import PALETTE, STYLE, plt, save_figure
 
 __all__ = ["write_figures"]
 
+SHARES = {"adopted", "adopted_without_vote", "named"}  # target kinds whose values lie in [0, 1]
 PRIOR = "#9a9a9a"
 POSTERIOR = PALETTE[0]
 OBSERVED = "black"
+
+
+def _title(what: str, title: str) -> str:
+    """The figure's subject on the first line, the calibration's scenario and record below, wrapped to the width."""
+    return what + "\n" + "\n".join(textwrap.wrap(title, 90))
 
 
 def _marginals(posterior: pd.DataFrame, parameters, title: str):
@@ -38,14 +45,14 @@ def _marginals(posterior: pd.DataFrame, parameters, title: str):
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False, bbox_to_anchor=(0.5, -0.02))
-    fig.suptitle(f"Posterior marginals: {title}")
+    fig.suptitle(_title("Posterior marginals", title))
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
 
 
 def _pairs(posterior: pd.DataFrame, parameters, title: str):
     n = len(parameters)
-    size = min(7.5, 1.9 * n + 0.6)
+    size = min(7.5, max(5.5, 1.9 * n + 0.6))
     fig, axes = plt.subplots(n, n, figsize=(size, size), squeeze=False)
     weights = posterior["weight"].to_numpy()
     for i, pi in enumerate(parameters):
@@ -67,7 +74,7 @@ def _pairs(posterior: pd.DataFrame, parameters, title: str):
                 ax.set_xlabel(pj.path, fontsize=9)
             if j == 0 and i > 0:
                 ax.set_ylabel(pi.path, fontsize=9)
-    fig.suptitle(f"Posterior pairs (dot size: weight): {title}")
+    fig.suptitle(_title("Posterior pairs (dot size: weight)", title))
     fig.tight_layout()
     return fig
 
@@ -79,20 +86,22 @@ def _predicted(predictive: pd.DataFrame, targets, title: str):
     fig, axes = plt.subplots(rows, columns, figsize=(7.5, 2.3 * rows + 0.6), squeeze=False)
     for ax, t in zip(axes.flat, targets):
         values = predictive[t.name].to_numpy(float)
-        low = min(values.min(), t.observed - t.scale)
-        high = max(values.max(), t.observed + t.scale)
-        if high <= low:
-            high = low + 1.0
+        if t.kind in SHARES:
+            low, high = -0.05, 1.05
+        else:
+            low = min(values.min(), t.observed - t.scale)
+            high = max(values.max(), t.observed + t.scale)
         ax.hist(values, bins=20, range=(low, high), color=POSTERIOR, alpha=0.75, label="predicted")
         ax.axvline(t.observed, color=OBSERVED, linewidth=1.5, label="observed")
         ax.axvspan(t.observed - t.scale, t.observed + t.scale, color=OBSERVED, alpha=0.08, label="observed ± scale")
+        ax.set_xlim(low, high)
         ax.set_xlabel(t.name)
         ax.set_ylabel("runs")
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False, bbox_to_anchor=(0.5, -0.02))
-    fig.suptitle(f"Posterior predictive against observed ({len(predictive)} runs): {title}")
+    fig.suptitle(_title(f"Predicted ({len(predictive)} posterior predictive runs) against observed", title))
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
 
