@@ -375,9 +375,10 @@ def _epsilon_class():
     from pyabc.epsilon import QuantileEpsilon
 
     class ResumableQuantileEpsilon(QuantileEpsilon):
-        """The median of the previous population's weighted distances, computed alike whether that population was
-        sampled by this process or read back from the history database (pyabc's QuantileEpsilon with a fixed
-        initial value would start a loaded run at that value again). Generation 0 accepts every prior draw."""
+        """The median of the previous population's weighted distances (or, when that is the largest of them, the
+        largest distance below it), computed alike whether that population was sampled by this process or read
+        back from the history database (pyabc's QuantileEpsilon with a fixed initial value would start a loaded run
+        at that value again). Generation 0 accepts every prior draw."""
 
         def __init__(self):
             super().__init__(initial_epsilon=np.inf, alpha=0.5, weighted=True)
@@ -385,6 +386,17 @@ def _epsilon_class():
         def initialize(self, t, get_weighted_distances, get_all_records, max_nr_populations, acceptor_config):
             if t > 0:
                 self._update(t, get_weighted_distances())
+
+        def _update(self, t, weighted_distances):
+            # Discrete targets (yes/no, counts, the no-adoption penalty) make many runs tie at one distance: when
+            # the median is the largest distance, it would not fall. Then the largest distance below it is taken.
+            super()._update(t, weighted_distances)
+            distances = weighted_distances.distance.to_numpy(float)
+            top = float(distances.max())
+            if self._look_up[t] >= top:
+                below = distances[distances < top]
+                if below.size:
+                    self._look_up[t] = float(below.max())
 
     return ResumableQuantileEpsilon()
 

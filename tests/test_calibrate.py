@@ -256,3 +256,15 @@ def test_the_folder_holds_posterior_diagnostics_figures_calibrated_scenario_and_
     assert "pyabc" in manifest["environment"]["packages"]
     assert set(manifest["files"]) >= {"posterior.parquet", "calibrated.yaml", "abc.db"}
     assert manifest["command"][0] == "calibrate" and "calibrate" in manifest["reproduce"]
+
+
+def test_epsilon_is_the_median_distance_and_falls_even_when_most_runs_tie():
+    """Epsilon for the next population is the weighted median of the last one's distances; when that median is the
+    largest distance (half the runs tie there, as discrete targets make them), it is the largest distance below."""
+    epsilon = calibrate_module._epsilon_class()
+    epsilon._update(1, pd.DataFrame({"distance": [1.0, 2.0, 3.0, 4.0, 9.0], "w": [1.0] * 5}))
+    assert epsilon(1) == pytest.approx(3.0)
+    epsilon._update(2, pd.DataFrame({"distance": [1.0, 2.0, 5.0, 5.0, 5.0, 5.0], "w": [1.0] * 6}))
+    assert epsilon(2) == pytest.approx(2.0)
+    epsilon._update(3, pd.DataFrame({"distance": [4.0, 4.0], "w": [1.0, 1.0]}))
+    assert epsilon(3) == 4.0  # nothing below: it stays
