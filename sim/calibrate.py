@@ -292,7 +292,7 @@ class PoolMapper:
                                         initargs=(None, os.getpid()))
 
     def map(self, function, payload, items):
-        chunk = max(1, len(items) // (self.workers * 4))
+        chunk = max(1, len(items) // (self.workers * 16))  # small chunks: Ctrl-C waits only for the running ones
         return list(self.pool.map(functools.partial(function, payload), items, chunksize=chunk))
 
     def describe(self) -> str:
