@@ -86,30 +86,14 @@ def parse_param(text: str) -> tuple[str, float, float]:
     return path, low, high
 
 
-def _value_at(raw: RawScenario, path: str):
-    current = raw.data
-    for part in path.split("."):
-        if isinstance(current, list):
-            found = [item for item in current if isinstance(item, dict) and part in (item.get("id"), item.get("name"))]
-            if found:
-                current = found[0]
-            elif part.isdecimal() and int(part) < len(current):
-                current = current[int(part)]
-            else:
-                return None
-        elif isinstance(current, dict):
-            current = current.get(part)
-        else:
-            return None
-    return current
-
-
 def check_parameters(raw: RawScenario, given: Sequence[str]) -> list[Parameter]:
     """The --param options as priors, each checked against the scenario: the path exists, holds a number, and both
     ends of the range give a valid scenario. Raises ScenarioError naming --param and the field."""
+    from .sweep.spec import _value_at  # the value a validated scenario holds at a dotted path, as sweeps read it
+
     parameters: list[Parameter] = []
     seen: set[str] = set()
-    scenario = validate_raw(raw)
+    document = validate_raw(raw).model_dump(mode="python")
     for text in given:
         path, low, high = parse_param(text)
         if path in seen:
@@ -120,7 +104,7 @@ def check_parameters(raw: RawScenario, given: Sequence[str]) -> list[Parameter]:
                 raise ScenarioError("--param", 0, path, f"{low} is negative: the scale multiplies flexibility")
             parameters.append(Parameter(path, low, high, name=f"p{len(parameters)}"))
             continue
-        current = _value_at(raw, path)
+        _, current = _value_at(document, path)
         if isinstance(current, (str, bool, list, dict)):
             raise ScenarioError("--param", 0, path, f"holds {type(current).__name__} values, not numbers: only a "
                                                     f"numeric field can have a uniform prior")
@@ -140,7 +124,6 @@ def check_parameters(raw: RawScenario, given: Sequence[str]) -> list[Parameter]:
                                                                  f"sets every state's flexibility")
     if not parameters:
         raise ScenarioError("--param", 0, "", "give at least one --param PATH=LO:HI")
-    del scenario
     return parameters
 
 
