@@ -29,8 +29,8 @@ class UserError(Exception):
         self.code = code
 
 
-from . import app, compare, evaluate, importers, single, sweep  # noqa: E402
+from . import app, calibrate, compare, evaluate, importers, single, sweep  # noqa: E402
 
 # Order here is the order in `--help`.
 COMMANDS = [single.RUN, single.VALIDATE, single.SCHEMA, sweep.SWEEP, sweep.ANALYZE, compare.COMPARE, evaluate.EVALUATE,
-            importers.IMPORT, app.APP]
+            calibrate.CALIBRATE, importers.IMPORT, app.APP]
