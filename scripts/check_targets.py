@@ -12,7 +12,7 @@ What each target reads (the observed facts are data/observed/*.yaml, read throug
 
 - UN convention: adopted by consensus (the summary's `adopted_by`, not a fallback vote), and that within 6 months
   of the committee's agreement (9 Aug 2024); signatories at the opening; the share of the states named at the
-  opening whose decision a run matches (a signatory is a core member), and the accuracy of the per-state forecast
+  opening whose decision a run matches (the states that signed at the opening), and the accuracy of the per-state forecast
   (the share of runs in which a state signed, read at 0.5).
 - OEWG: a report adopted by consensus with enforcement at most 0.3, with the parameters drawn from the UN
   convention's posterior set into scenarios/oewg_2021_2025.yaml (nothing of the OEWG is fitted).
@@ -66,7 +66,7 @@ def draws(folder: Path, n: int, seed: int, scenario: Path | None = None):
     except (OSError, ValueError, ScenarioError) as exc:
         raise FolderError(f"{folder}: not a finished calibration folder ({exc})") from None
     parameters = [Parameter(p["path"], p["low"], p["high"], p.get("integer", False), p.get("name", ""))
-                  for p in info["priors"]]
+                  for p in info["parameters"]]
     simulator = Simulator(base, parameters, ())
     weights = posterior["weight"].to_numpy(float)
     sequence = np.random.SeedSequence(seed)
@@ -106,7 +106,7 @@ def check_un(folder: Path, n: int, seed: int) -> list[tuple[str, str, str]]:
         consensus.append(by_consensus)
         on_time.append(by_consensus and offset is not None and abs(offset) <= 6)
         signatories.append(summary["signatories_at_opening"] or 0)
-        members = set(summary["core_members"]) if summary["adopted"] else set()
+        members = set(summary["explanation"].get("signed_at_opening", ())) if summary["adopted"] else set()
         hits = [(s in members) == (d.value == "signed") for s, d in named.items()]
         correct.append(np.mean(hits))
         for s in named:

@@ -211,15 +211,19 @@ def _cases(facts: FactFile, votes: Votes, scenario: Scenario, placed: dict[str, 
 # ------------------------------------------------------------------------------------------------- the model --
 def took_part(model, stage: Stage) -> np.ndarray:
     """Which states of a finished run took the decision that a fact at `stage` records as joining (N,) bool:
-    opening: signed the adopted text in the round of its adoption (its opening for signature); adoption: at the
-    table and not objecting in the round of adoption (supporting, or silent: letting the text pass); status: a
-    party (ratified) at the end of the run. In a run that adopts nothing, no state did."""
+    opening: signed the adopted text in the round it opened for signature (the round of adoption unless
+    `rules.signature_opens_months` delays it); adoption: at the table and not objecting in the round of adoption
+    (supporting, or silent: letting the text pass); status: a party (ratified) at the end of the run. In a run that
+    adopts nothing (or ends before the opening, for `opening`), no state did."""
     stage = Stage(stage)
     if model.adopted_round is None:
         return np.zeros(model.n, bool)
     r = model.adopted_round
     if stage is Stage.opening:
-        return np.asarray(model.log.signed[r], bool).copy()
+        opening = model.opening_round
+        if opening is None or opening >= len(model.log.signed):
+            return np.zeros(model.n, bool)
+        return np.asarray(model.log.signed[opening], bool).copy()
     if stage is Stage.adoption:
         engaged = np.asarray(model.log.engaged[r], bool)
         return engaged & (np.asarray(model.log.declaration[r]) != maths.OBJECT)

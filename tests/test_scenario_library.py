@@ -104,11 +104,12 @@ def test_wpcnt_taiwan_variant_brings_taiwan_to_the_table():
     assert variant["states_in_talks"] == 8
 
 
-def test_budapest_is_accession_by_preference_with_russia_and_china_outside():
+def test_budapest_is_accession_by_preference():
     """Budapest: the drafters are at the table from the opening and every other state comes in the round accession
-    opens; nobody has a red line, so Russia and China stay out by their preferences alone (in at least 4 of 5
-    seeds); and a text that meets Russia's objection on data sovereignty (the consent variant) brings in more
-    states, as a preference-driven exclusion must (a hand-set exclusion would not move)."""
+    opens; nobody has a red line, so who stays out does so by its preferences alone: China, far from the text,
+    stays out (in at least 4 of 5 seeds; Russia, at the calibrated parameters, mostly joins: docs/validation.md);
+    and a text that meets Russia's objection on data sovereignty (the consent variant) brings in more states, as a
+    preference-driven exclusion must (a hand-set exclusion would not move)."""
     scenario = load_scenario(SCENARIOS / "budapest.yaml")
     assert not any(s.red_lines for s in scenario.states)
     invited = {s.id for s in scenario.states if not s.at_table}
@@ -119,7 +120,7 @@ def test_budapest_is_accession_by_preference_with_russia_and_china_outside():
     for seed in range(5):
         summary = run_once(scenario, seed=seed).summary
         assert summary["adopted_round"] is not None and summary["adopted_round"] <= 2
-        outside += not {"RU", "CN"} & set(summary["core_members"])
+        outside += "CN" not in summary["core_members"]
         members.append(len(summary["core_members"]))
         members_variant.append(len(run_once(variant, seed=seed).summary["core_members"]))
     assert outside >= 4
