@@ -400,17 +400,27 @@ def test_bad_facts_and_scenarios_exit_3_and_the_same_facts_twice_exit_2(inputs, 
 
 
 # ----------------------------------------------------------------------------------------- the parts, alone --
-def fake_run(adopted_round, signed, declaration, engaged, ratified):
+def fake_run(adopted_round, signed, declaration, engaged, ratified, opening_round="adoption"):
     log = SimpleNamespace(signed=signed, declaration=declaration, engaged=engaged)
-    return SimpleNamespace(n=len(ratified), adopted_round=adopted_round, log=log, ratified=np.array(ratified))
+    opening = adopted_round if opening_round == "adoption" else opening_round
+    return SimpleNamespace(n=len(ratified), adopted_round=adopted_round, opening_round=opening, log=log,
+                           ratified=np.array(ratified))
 
 
 def test_took_part_reads_the_decision_of_each_stage():
-    """opening: signed in the round of adoption; adoption: at the table and not objecting (support or silence) in
-    that round; status: a party (ratified) at the end; nobody in a run that adopted nothing."""
+    """opening: signed in the round the text opened for signature (the round of adoption, or later when the
+    opening is delayed; nobody when the run ended first); adoption: at the table and not objecting (support or
+    silence) in the round of adoption; status: a party (ratified) at the end; nobody in a run that adopted
+    nothing."""
     run = fake_run(1, signed=[[0, 0, 0], [1, 0, 1]], declaration=[[0, 0, 0], [1, 0, -1]],
                    engaged=[[1, 1, 1], [1, 1, 0]], ratified=[0, 0, 1])
     assert took_part(run, Stage.opening).tolist() == [True, False, True]
+    delayed = fake_run(1, signed=[[0, 0, 0], [0, 0, 0], [0, 1, 1]], declaration=[[0, 0, 0]] * 3,
+                       engaged=[[1, 1, 1]] * 3, ratified=[0, 0, 0], opening_round=2)
+    assert took_part(delayed, Stage.opening).tolist() == [False, True, True]
+    ended_first = fake_run(1, signed=[[0, 0, 0], [0, 0, 0]], declaration=[[0, 0, 0]] * 2,
+                           engaged=[[1, 1, 1]] * 2, ratified=[0, 0, 0], opening_round=5)
+    assert not took_part(ended_first, Stage.opening).any()
     assert took_part(run, Stage.adoption).tolist() == [True, True, False]
     assert took_part(run, Stage.status).tolist() == [False, False, True]
     nothing = fake_run(None, signed=[[1, 1, 1]], declaration=[[1, 1, 1]], engaged=[[1, 1, 1]], ratified=[1, 1, 1])
