@@ -3,6 +3,9 @@ dashboard's tests where its [app] extra is not installed."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import sys
 import textwrap
 from pathlib import Path
 
@@ -63,3 +66,16 @@ states:
 def minimal_yaml() -> str:
     """A valid two-state scenario in which every line is known (line 1 is `metadata:`)."""
     return MINIMAL
+
+
+@contextlib.contextmanager
+def script_module(path: Path):
+    """A script under scripts/ (outside the package) imported as a module for the time of the block."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is being made
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop(spec.name, None)

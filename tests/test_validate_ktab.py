@@ -4,13 +4,11 @@ docs/validation.md that the script prints."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 
 import numpy as np
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, script_module
 
 SCRIPT = ROOT / "scripts" / "validate_ktab.py"
 
@@ -18,12 +16,8 @@ SCRIPT = ROOT / "scripts" / "validate_ktab.py"
 @pytest.fixture(scope="module")
 def vk():
     """The validation script as a module (it lives in scripts/, outside the package)."""
-    spec = importlib.util.spec_from_file_location("validate_ktab", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    with script_module(SCRIPT) as module:
+        yield module
 
 
 def test_lambda_and_r2_of_a_hand_worked_case(vk):

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from . import ExitCode, UserError
-from .options import output_folder, positive_int, rounds, seed
+from .options import check_executor, output_folder, positive_int, rounds, seed
 from .sweep import EXECUTORS
 
 PLAN = "calibration.json"
@@ -78,11 +78,7 @@ def _check_usage(args) -> None:
         raise UserError("give a scenario file and an observed-outcome file (or --resume FOLDER)", ExitCode.USAGE)
     if not args.min_epsilon >= 0:
         raise UserError(f"--min-epsilon {args.min_epsilon}: not a number of 0 or more", ExitCode.USAGE)
-    if args.scheduler and args.executor not in ("local", "dask"):
-        raise UserError(f"--scheduler runs on Dask; it cannot be combined with --executor {args.executor}",
-                        ExitCode.USAGE)
-    if args.executor == "serial" and args.workers and args.workers > 1:
-        raise UserError("--executor serial runs in this process: --workers does not apply", ExitCode.USAGE)
+    check_executor(args)
 
 
 def _plan(args):

@@ -71,3 +71,12 @@ def output_folder(path: str, option: str = "--out"):
                         f"{MIN_FREE_BYTES // 2**20} MB needed); free some space, or choose another folder with "
                         f"{option}", ExitCode.CANNOT_WRITE)
     return folder
+
+
+def check_executor(args) -> None:
+    """--executor, --workers and --scheduler, as sweep and calibrate take them: a wrong mix is a usage error."""
+    if args.scheduler and args.executor not in ("local", "dask"):
+        raise UserError(f"--scheduler runs on Dask; it cannot be combined with --executor {args.executor}",
+                        ExitCode.USAGE)
+    if args.executor == "serial" and args.workers and args.workers > 1:
+        raise UserError("--executor serial runs in this process: --workers does not apply", ExitCode.USAGE)

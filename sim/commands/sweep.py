@@ -7,7 +7,7 @@ import sys
 from types import SimpleNamespace
 
 from . import ExitCode, UserError
-from .options import rounds, output_folder, positive_int, seed
+from .options import check_executor, rounds, output_folder, positive_int, seed
 
 EXECUTORS = ("local", "serial", "dask")
 
@@ -70,11 +70,7 @@ def _check_usage(args) -> None:
                         "--quiet: the rest is fixed by the sweep folder", ExitCode.USAGE)
     if not args.resume and not args.spec:
         raise UserError("give a sweep spec file, a scenario file (with --vary), or --resume FOLDER", ExitCode.USAGE)
-    if args.scheduler and args.executor not in ("local", "dask"):
-        raise UserError(f"--scheduler runs on Dask; it cannot be combined with --executor {args.executor}",
-                        ExitCode.USAGE)
-    if args.executor == "serial" and args.workers and args.workers > 1:
-        raise UserError("--executor serial runs in this process: --workers does not apply", ExitCode.USAGE)
+    check_executor(args)
 
 
 def _plan(args):
