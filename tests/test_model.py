@@ -471,3 +471,25 @@ def test_finished_models_are_freed():
     del result
     gc.collect()
     assert ref() is None
+
+
+@pytest.mark.parametrize("rule", ["consensus", "plurilateral"])
+def test_the_treatys_value_counts_the_world_not_the_table(rule):
+    """A treaty is worth the share of the world that joins it: a non-member leaving the table leaves the members'
+    value as it was. Normalised over the states at the table (the plausible wrong version), a walk-out would make
+    the same membership worth N/(N-1) times more."""
+    from sim.model import decisions
+
+    model = NegotiationModel(scenario("classroom", rules__decision=rule), seed=0)
+    text = model.ideal[:1]  # Auroria's ideal: three of the four states would sign it
+    before = decisions.evaluate(model, text)
+    outside = np.flatnonzero(~before.members[:, 0])
+    assert 0 < len(outside) < model.n and before.value[0] > 0
+    leaver = int(outside[0])
+    model.engaged[leaver] = False
+    model.table_changed()
+    after = decisions.evaluate(model, text)
+    assert np.array_equal(after.members[:, 0], before.members[:, 0])
+    assert after.value[0] == pytest.approx(before.value[0], rel=1e-12)
+    weights = model.weights(rule)  # the vote weights do count the table alone
+    assert weights[model.engaged].sum() == pytest.approx(1.0) and weights[leaver] == 0.0

@@ -288,6 +288,18 @@ class NegotiationModel(mesa.Model):
             cached = self._weights[rule] = maths.vote_weights(rule, self.capability, self.engaged)
         return cached
 
+    def value_weights(self, rule: str) -> np.ndarray:
+        """How much each engaged state's membership adds to the treaty's value under a rule (N,): the rule's weights
+        (states under count rules, capability under capability rules) as a share of every state in the scenario,
+        at the table or not. The treaty's value is what share of the world joins it, so a walk-out or a state not
+        yet at the table leaves the others' membership worth what it was, not more."""
+        key = ("value", rule)
+        cached = self._weights.get(key)
+        if cached is None:
+            everyone = np.ones(self.n, bool)
+            cached = self._weights[key] = maths.vote_weights(rule, self.capability, everyone) * self.engaged
+        return cached
+
     def table_changed(self) -> None:
         """Someone left or joined: weights and partner pulls must be rebuilt."""
         self._weights = {}

@@ -105,15 +105,16 @@ def stakes(model: "NegotiationModel", texts: np.ndarray, rule: str) -> Stakes:
     """The part of `evaluate` that does not depend on the mandates."""
     treaty = model.scenario.treaty
     weight = model.weights(rule)
+    worth = model.value_weights(rule)
     loss = maths.distance_matrix(model.ideal, texts, model.salience)
     chance = party_chance(model, loss)
     locked = model.signed if model.adopted_round is not None else None
     members, value, alive = maths.signing_equilibrium(
-        loss, model.reservation_now, weight, chance, treaty.participation_benefit, treaty.public_good_share,
+        loss, model.reservation_now, worth, chance, treaty.participation_benefit, treaty.public_good_share,
         treaty.norm_externality, model.parties_needed, model.engaged, locked)
     utility = maths.treaty_utility(loss, model.reservation_now, members, value, alive, treaty.public_good_share,
                                    treaty.norm_externality)
-    unviable = maths.viability_gap(loss, model.reservation_now, weight, chance, treaty.participation_benefit,
+    unviable = maths.viability_gap(loss, model.reservation_now, worth, chance, treaty.participation_benefit,
                                    model.parties_needed, model.engaged)
     return Stakes(texts, weight, loss, chance, members, value, alive, utility, unviable)
 
@@ -236,7 +237,7 @@ def tiers_for(model: "NegotiationModel", core_members: np.ndarray) -> np.ndarray
     gain = ideal_core[:, None] - ideal_tiers - costs
     adopted = model.adopted_round is not None
     depth = maths.tier_depths(model.draft, model.tier_text)
-    return maths.tier_memberships(gain, model.weights(rule), treaty.participation_benefit, depth, core_members,
+    return maths.tier_memberships(gain, model.value_weights(rule), treaty.participation_benefit, depth, core_members,
                                   model.tier_alive if adopted else None,
                                   model.tiers & model.signed[:, None] if adopted else None)
 
