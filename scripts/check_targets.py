@@ -1,12 +1,16 @@
 """Check the retrodiction targets of docs/validation.md over runs drawn across calibration posteriors.
 
     python3 scripts/check_targets.py --un FOLDER --oewg FOLDER --budapest FOLDER [--draws 60] [--seed 0]
+    python3 scripts/check_targets.py --shipped [--draws 60] [--seed 0]
 
 Each FOLDER is a finished `run.py calibrate` folder (docs/calibration.md): its `scenario.yaml` (the scenario as
 calibrated), `calibration.json` (the priors) and `posterior.parquet` (the last population with its weights). From
 each, --draws parameter sets are drawn by weight with a generator seeded by --seed, and each set is run once with
 its own seed spawned from --seed, so the runs integrate over the posterior, the seeds and the scenario's input
-uncertainty at once. Shares get Wilson 95% intervals (scipy), counts their mean and 5-95% range of the runs.
+uncertainty at once. With --shipped, the shipped scenarios (scenarios/un_cybercrime.yaml, oewg_2021_2025.yaml and
+budapest.yaml, which hold the posterior medians) are run instead, --draws seeds each, spawned from --seed alike:
+what a user who runs the shipped files gets. Shares get Wilson 95% intervals (scipy), counts their mean and 5-95%
+range of the runs.
 
 What each target reads (the observed facts are data/observed/*.yaml, read through sim.observed):
 
@@ -40,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from sim import scoring  # noqa: E402
 from sim.calibrate import Parameter, Simulator  # noqa: E402
-from sim.loader import ScenarioError, load_raw  # noqa: E402
+from sim.loader import ScenarioError, load_raw, load_scenario  # noqa: E402
 from sim.observed import load_observed  # noqa: E402
 from sim.runner import run_once  # noqa: E402
 
@@ -78,6 +82,17 @@ def draws(folder: Path, n: int, seed: int, scenario: Path | None = None):
         yield simulator.scenario(values), run_seed
 
 
+def shipped(path: Path, n: int, seed: int):
+    """(scenario, seed of its run) for `n` runs of a shipped scenario, the seeds spawned from `seed` as in `draws`."""
+    try:
+        scenario = load_scenario(path)
+    except (OSError, ScenarioError) as exc:
+        raise FolderError(f"{path}: cannot be read ({exc})") from None
+    sequence = np.random.SeedSequence(seed)
+    for s in sequence.spawn(n + 1)[1:]:
+        yield scenario, int(s.generate_state(1)[0])
+
+
 def share(hits: list[bool]) -> str:
     k, n = int(sum(hits)), len(hits)
     ci = binomtest(k, n).proportion_ci(method="wilson")
@@ -95,11 +110,13 @@ def _months(date: str | None, anchor: dt.date) -> float | None:
     return (dt.date.fromisoformat(date) - anchor).days / DAYS_PER_MONTH
 
 
-def check_un(folder: Path, n: int, seed: int) -> list[tuple[str, str, str]]:
+def check_un(runs) -> list[tuple[str, str, str]]:
     named = load_observed(OBSERVED / "un_cybercrime.yaml").decisions_at("opening")
     consensus, on_time, signatories, correct = [], [], [], []
     signed = {s: 0 for s in named}
-    for scenario, run_seed in draws(folder, n, seed):
+    n = 0
+    for scenario, run_seed in runs:
+        n += 1
         summary = run_once(scenario, run_seed).summary
         by_consensus = summary["adopted_by"] == "consensus"
         offset = _months(summary["adopted_date"], UN_AGREED)
@@ -124,11 +141,11 @@ def check_un(folder: Path, n: int, seed: int) -> list[tuple[str, str, str]]:
     ]
 
 
-def check_oewg(folder: Path, n: int, seed: int) -> list[tuple[str, str, str]]:
-    """The OEWG under the UN convention's posterior (folder): the behavioural parameters carried to another process
-    of the same states, an out-of-sample check."""
+def check_oewg(runs) -> list[tuple[str, str, str]]:
+    """The OEWG under the UN convention's posterior: the behavioural parameters carried to another process of the
+    same states, an out-of-sample check."""
     consensus, shallow, depth = [], [], []
-    for scenario, run_seed in draws(folder, n, seed, ROOT / "scenarios" / "oewg_2021_2025.yaml"):
+    for scenario, run_seed in runs:
         summary = run_once(scenario, run_seed).summary
         by_consensus = summary["adopted_by"] == "consensus"
         consensus.append(by_consensus)
@@ -141,11 +158,13 @@ def check_oewg(folder: Path, n: int, seed: int) -> list[tuple[str, str, str]]:
     ]
 
 
-def check_budapest(folder: Path, n: int, seed: int) -> list[tuple[str, str, str]]:
+def check_budapest(runs) -> list[tuple[str, str, str]]:
     observed = load_observed(OBSERVED / "budapest.yaml").decisions_at("status")
     parties, outside = [], []
     party = {s: 0 for s in observed}
-    for scenario, run_seed in draws(folder, n, seed):
+    n = 0
+    for scenario, run_seed in runs:
+        n += 1
         result = run_once(scenario, run_seed)
         last = _last_round(result.rounds, "2025-12-31")
         parties.append(int(result.rounds.loc[result.rounds["round"] == last, "ratified"].iloc[0]))
@@ -182,22 +201,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--oewg", type=Path, help="calibration folder whose posterior is carried to "
                         "scenarios/oewg_2021_2025.yaml (the UN convention's: an out-of-sample check)")
     parser.add_argument("--budapest", type=Path, help="calibration folder of scenarios/budapest.yaml")
-    parser.add_argument("--draws", type=int, default=60, help="runs drawn across each posterior (default 60)")
+    parser.add_argument("--shipped", action="store_true",
+                        help="run the shipped scenarios (the posterior medians) instead of posterior draws")
+    parser.add_argument("--draws", type=int, default=60, help="runs drawn across each posterior, or seeds of each "
+                        "shipped scenario (default 60)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.draws < 1:
         parser.error("--draws must be at least 1")
-    if not (args.un or args.oewg or args.budapest):
-        parser.error("give at least one of --un, --oewg, --budapest")
+    if args.shipped and (args.un or args.oewg or args.budapest):
+        parser.error("--shipped runs the shipped scenarios: give it without --un, --oewg and --budapest")
+    if not (args.shipped or args.un or args.oewg or args.budapest):
+        parser.error("give at least one of --un, --oewg, --budapest, or --shipped")
+    scenarios = ROOT / "scenarios"
+    if args.shipped:
+        jobs = [(check_un, shipped(scenarios / "un_cybercrime.yaml", args.draws, args.seed)),
+                (check_oewg, shipped(scenarios / "oewg_2021_2025.yaml", args.draws, args.seed)),
+                (check_budapest, shipped(scenarios / "budapest.yaml", args.draws, args.seed))]
+        heading = f"over {args.draws} seeds of each shipped scenario (seed {args.seed})"
+    else:
+        jobs = [(check, draws(folder, args.draws, args.seed, other))
+                for folder, check, other in ((args.un, check_un, None),
+                                             (args.oewg, check_oewg, scenarios / "oewg_2021_2025.yaml"),
+                                             (args.budapest, check_budapest, None)) if folder is not None]
+        heading = f"over {args.draws} runs drawn across the posterior (seed {args.seed})"
     rows = []
     try:
-        for folder, check in ((args.un, check_un), (args.oewg, check_oewg), (args.budapest, check_budapest)):
-            if folder is not None:
-                rows += check(folder, args.draws, args.seed)
+        for check, runs in jobs:
+            rows += check(runs)
     except FolderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    print(f"| target | wanted | over {args.draws} runs drawn across the posterior (seed {args.seed}) |")
+    print(f"| target | wanted | {heading} |")
     print("|---|---|---|")
     for name, wanted, got in rows:
         print(f"| {name} | {wanted} | {got} |")

@@ -107,3 +107,23 @@ def test_manner_unknown_or_not_adopted_defines_fewer_targets():
     failed = define_targets(observed_from_dict({**bare, "outcome": {"result": "not_adopted", "body": "B",
                                                                      "date": "2020", "source": "s"}}))
     assert [(t.name, t.observed) for t in failed] == [("adopted", 0.0)]
+
+
+def test_the_target_check_runs_the_shipped_scenarios(capsys):
+    """scripts/check_targets.py --shipped runs each shipped real scenario --draws times and prints every target
+    with its count of runs; posterior folders and --shipped cannot be mixed."""
+    from pathlib import Path
+
+    from .conftest import script_module
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "check_targets.py"
+    with script_module(script) as module:
+        assert module.main(["--shipped", "--draws", "2", "--seed", "3"]) == 0
+        table = capsys.readouterr().out.splitlines()
+        assert "over 2 seeds of each shipped scenario (seed 3)" in table[0]
+        rows = {line.split(" | ")[0].lstrip("| "): line for line in table[2:]}
+        assert len(rows) == 9 and all("of 2" in rows[name] for name in (
+            "UN: adopted without a vote", "OEWG: a consensus report", "Budapest: Russia and China outside, by preference"))
+        with pytest.raises(SystemExit) as stop:
+            module.main(["--shipped", "--un", "somewhere"])
+        assert stop.value.code == 2
