@@ -236,6 +236,11 @@ class Rules(Strict):
         0, description="Months from adoption to the opening for signature (the UN convention: agreed in Aug 2024, "
         "opened for signature in Hanoi in Oct 2025, 14). Until then nobody signs or ratifies; the signatories at "
         "the opening are counted then, and the ratification window runs from it.")
+    signature_rate: Annotated[float, Field(gt=0, le=1)] = Field(
+        1.0, description="Chance per round that a state that would sign an open text signs it that round (1: every "
+        "such state signs as soon as it can). Below 1, signing is spread over the rounds after the opening, as "
+        "domestic authorisation to sign takes time: the signatories at the opening are those that sign in its "
+        "round.")
     entry_into_force_delay_days: Annotated[int, Field(ge=0, le=3650)] = Field(
         0, description="Days from the ratification that reaches ratifications_needed to entry into force (the UN "
         "convention: 90).")

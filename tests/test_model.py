@@ -493,3 +493,26 @@ def test_the_treatys_value_counts_the_world_not_the_table(rule):
     assert after.value[0] == pytest.approx(before.value[0], rel=1e-12)
     weights = model.weights(rule)  # the vote weights do count the table alone
     assert weights[model.engaged].sum() == pytest.approx(1.0) and weights[leaver] == 0.0
+
+
+def test_signature_rate_spreads_signing_over_the_rounds_after_the_opening():
+    """At rules.signature_rate p < 1 each state that would sign does so with chance p a round: about p of them sign
+    in the opening round, the rest later, and in the end the same states have signed as at p = 1, where everyone
+    willing signs at the opening (the control)."""
+    from scipy.stats import binomtest
+
+    willing = opened = 0
+    for seed in range(8):
+        at_once = run_once(scenario("wpcnt"), seed=seed).summary
+        assert at_once["signatories_at_opening"] == len(at_once["core_members"])
+        result = run_once(scenario("wpcnt", rules__signature_rate=0.4), seed=seed)
+        spread = result.summary
+        assert sorted(spread["core_members"]) == sorted(at_once["core_members"])
+        signing = result.rounds["core_members"].to_numpy()
+        opening = spread["opening_round"]
+        assert signing[opening] == spread["signatories_at_opening"] and signing[-1] == len(spread["core_members"])
+        assert (np.diff(signing[opening:]) >= 0).all()
+        willing += len(spread["core_members"])
+        opened += spread["signatories_at_opening"]
+    assert opened < willing
+    assert binomtest(opened, willing, 0.4).pvalue > 0.001

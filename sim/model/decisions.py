@@ -184,6 +184,12 @@ def respond(model: "NegotiationModel") -> None:
         # the text has just opened for signature.
         stamp = (model.events_applied, model.engaged.tobytes(), model.signed.tobytes(), is_open(model))
         if stamp == model.last_response:
+            if model.scenario.rules.signature_rate < 1.0 and is_open(model):
+                pending = model.would_sign & ~model.signed  # willing states whose signature has not come yet
+                if pending.any():
+                    model.signed |= signing_now(model, pending)
+                    model.last_response = (model.events_applied, model.engaged.tobytes(), model.signed.tobytes(),
+                                           True)
             return
     ev = model.draft_evaluation if model.draft_evaluation is not None else evaluate(model, model.draft[None, :])
     model.draft_evaluation = None
@@ -204,7 +210,7 @@ def respond(model: "NegotiationModel") -> None:
         if model.opening_signatories is None and is_open(model):
             open_for_signature(model)  # the opening, some months after adoption
         elif is_open(model):  # accession: a state that would join signs the text as it stands
-            model.signed |= model.would_sign
+            model.signed |= signing_now(model, model.would_sign & ~model.signed)
         model.last_response = (model.events_applied, model.engaged.tobytes(), model.signed.tobytes(),
                                is_open(model))
 
@@ -214,10 +220,20 @@ def is_open(model: "NegotiationModel") -> bool:
     return model.opening_round is not None and model.round >= model.opening_round
 
 
+def signing_now(model: "NegotiationModel", willing: np.ndarray) -> np.ndarray:
+    """Of the `willing` states (N,), those whose signature comes this round: all of them at `rules.signature_rate`
+    1, otherwise each with that chance (one draw per state in row order, used or not)."""
+    rate = model.scenario.rules.signature_rate
+    if rate >= 1.0:
+        return willing.copy()
+    return willing & (model.rng.random(model.n) < rate)
+
+
 def open_for_signature(model: "NegotiationModel") -> None:
-    """The opening: every state that would sign signs, the tiers that reach their threshold come into being, and the
-    ratification window starts."""
-    model.signed = model.would_sign.copy()
+    """The opening: every state that would sign signs (at `rules.signature_rate` below 1, each with that chance:
+    the others sign in later rounds), the tiers that reach their threshold come into being, and the ratification
+    window starts."""
+    model.signed = signing_now(model, model.would_sign)
     model.opening_signatories = int(model.signed.sum())
     model.tier_alive = (model.tiers & model.signed[:, None]).sum(axis=0) >= model.tier_threshold
     model.tiers &= model.signed[:, None] & model.tier_alive[None, :]
