@@ -11,7 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from . import ExitCode, UserError
-from .options import check_executor, output_folder, positive_int, rounds, seed
+from .options import check_executor, output_folder, positive_int, rounds, seed, start_workers
 from .sweep import EXECUTORS
 
 PLAN = "calibration.json"
@@ -225,13 +225,7 @@ def cmd_calibrate(args) -> int:
         figures = not args.no_figures
         folder = None
     # The workers come before the folder: an unreachable scheduler leaves no unfinished calibration behind.
-    try:
-        mapper = make_mapper(args.executor, args.workers, args.scheduler)
-    except TimeoutError as exc:
-        where = f"--scheduler {args.scheduler}" if args.scheduler else "the local Dask cluster"
-        raise UserError(f"{where}: no worker joined in time ({exc})", ExitCode.INVALID_INPUT) from exc
-    except OSError as exc:
-        raise UserError(f"--scheduler {args.scheduler}: cannot connect ({exc})", ExitCode.INVALID_INPUT) from exc
+    mapper = start_workers(make_mapper, args)
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
     started = time.monotonic()
     try:

@@ -80,3 +80,15 @@ def check_executor(args) -> None:
                         ExitCode.USAGE)
     if args.executor == "serial" and args.workers and args.workers > 1:
         raise UserError("--executor serial runs in this process: --workers does not apply", ExitCode.USAGE)
+
+
+def start_workers(make, args):
+    """`make(executor, workers, scheduler)` (a sweep's executor or a calibration's mapper) from the arguments, with
+    a scheduler nobody answers or no worker joining in time turned into a one-line UserError (exit 3)."""
+    try:
+        return make(args.executor, args.workers, args.scheduler)
+    except TimeoutError as exc:
+        where = f"--scheduler {args.scheduler}" if args.scheduler else "the local Dask cluster"
+        raise UserError(f"{where}: no worker joined in time ({exc})", ExitCode.INVALID_INPUT) from exc
+    except OSError as exc:
+        raise UserError(f"--scheduler {args.scheduler}: cannot connect ({exc})", ExitCode.INVALID_INPUT) from exc

@@ -7,7 +7,7 @@ import sys
 from types import SimpleNamespace
 
 from . import ExitCode, UserError
-from .options import check_executor, rounds, output_folder, positive_int, seed
+from .options import check_executor, output_folder, positive_int, rounds, seed, start_workers
 
 EXECUTORS = ("local", "serial", "dask")
 
@@ -151,13 +151,7 @@ def cmd_sweep(args) -> int:
                   f"{', ...' if len(repeats) > 3 else ''}); their runs count as more replicates of one setting",
                   file=sys.stderr)
     # The executor comes before the folder: an unreachable scheduler leaves no unfinished sweep behind.
-    try:
-        executor = make_executor(args.executor, args.workers, args.scheduler)
-    except TimeoutError as exc:
-        where = f"--scheduler {args.scheduler}" if args.scheduler else "the local Dask cluster"
-        raise UserError(f"{where}: no worker joined in time ({exc})", ExitCode.INVALID_INPUT) from exc
-    except OSError as exc:
-        raise UserError(f"--scheduler {args.scheduler}: cannot connect ({exc})", ExitCode.INVALID_INPUT) from exc
+    executor = start_workers(make_executor, args)
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
     try:
         with executor:
