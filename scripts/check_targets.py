@@ -76,8 +76,7 @@ def draws(folder: Path, n: int, seed: int, scenario: Path | None = None):
     sequence = np.random.SeedSequence(seed)
     rng = np.random.default_rng(sequence.spawn(1)[0])
     rows = rng.choice(len(posterior), size=n, p=weights / weights.sum())
-    seeds = [int(s.generate_state(1)[0]) for s in sequence.spawn(n + 1)[1:]]
-    for row, run_seed in zip(rows, seeds):
+    for row, run_seed in zip(rows, run_seeds(sequence, n)):
         values = {p.path: float(posterior.iloc[row][p.path]) for p in parameters}
         yield simulator.scenario(values), run_seed
 
@@ -88,9 +87,13 @@ def shipped(path: Path, n: int, seed: int):
         scenario = load_scenario(path)
     except (OSError, ScenarioError) as exc:
         raise FolderError(f"{path}: cannot be read ({exc})") from None
-    sequence = np.random.SeedSequence(seed)
-    for s in sequence.spawn(n + 1)[1:]:
-        yield scenario, int(s.generate_state(1)[0])
+    for run_seed in run_seeds(np.random.SeedSequence(seed), n):
+        yield scenario, run_seed
+
+
+def run_seeds(sequence: np.random.SeedSequence, n: int) -> list[int]:
+    """The seeds of `n` runs, spawned from `sequence` after the child that draws the posterior rows."""
+    return [int(s.generate_state(1)[0]) for s in sequence.spawn(n + 1)[1:]]
 
 
 def share(hits: list[bool]) -> str:
@@ -114,9 +117,7 @@ def check_un(runs) -> list[tuple[str, str, str]]:
     named = load_observed(OBSERVED / "un_cybercrime.yaml").decisions_at("opening")
     consensus, on_time, signatories, correct = [], [], [], []
     signed = {s: 0 for s in named}
-    n = 0
     for scenario, run_seed in runs:
-        n += 1
         summary = run_once(scenario, run_seed).summary
         by_consensus = summary["adopted_by"] == "consensus"
         offset = _months(summary["adopted_date"], UN_AGREED)
@@ -128,7 +129,7 @@ def check_un(runs) -> list[tuple[str, str, str]]:
         correct.append(np.mean(hits))
         for s in named:
             signed[s] += s in members
-    forecast = {s: signed[s] / n for s in named}
+    forecast = {s: signed[s] / len(consensus) for s in named}
     accuracy = np.mean([(forecast[s] >= 0.5) == (d.value == "signed") for s, d in named.items()])
     low, high = SIGNATORIES_RANGE
     return [
@@ -162,9 +163,7 @@ def check_budapest(runs) -> list[tuple[str, str, str]]:
     observed = load_observed(OBSERVED / "budapest.yaml").decisions_at("status")
     parties, outside = [], []
     party = {s: 0 for s in observed}
-    n = 0
     for scenario, run_seed in runs:
-        n += 1
         result = run_once(scenario, run_seed)
         last = _last_round(result.rounds, "2025-12-31")
         parties.append(int(result.rounds.loc[result.rounds["round"] == last, "ratified"].iloc[0]))
@@ -176,7 +175,7 @@ def check_budapest(runs) -> list[tuple[str, str, str]]:
             party[s] += s in ratified
     ids = [s for s in observed if s in party]
     outcomes = np.array([observed[s].value == "party" for s in ids], float)
-    forecast = np.array([party[s] / n for s in ids])
+    forecast = np.array([party[s] / len(parties) for s in ids])
     model = scoring.balanced_accuracy(outcomes, forecast)
     everyone = scoring.balanced_accuracy(outcomes, np.ones(len(ids)))
     low, high = PARTIES_RANGE

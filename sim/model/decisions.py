@@ -182,14 +182,12 @@ def respond(model: "NegotiationModel") -> None:
         # After adoption the text is fixed and signing rests on ideals alone, so the answer changes only when an
         # event or a change at the table (a walk-out, a join, a new signature) has happened since the last one, or
         # the text has just opened for signature.
-        stamp = (model.events_applied, model.engaged.tobytes(), model.signed.tobytes(), is_open(model))
-        if stamp == model.last_response:
+        if response_stamp(model) == model.last_response:
             if model.scenario.rules.signature_rate < 1.0 and is_open(model):
                 pending = model.would_sign & ~model.signed  # willing states whose signature has not come yet
                 if pending.any():
                     model.signed |= signing_now(model, pending)
-                    model.last_response = (model.events_applied, model.engaged.tobytes(), model.signed.tobytes(),
-                                           True)
+                    model.last_response = response_stamp(model)
             return
     ev = model.draft_evaluation if model.draft_evaluation is not None else evaluate(model, model.draft[None, :])
     model.draft_evaluation = None
@@ -211,8 +209,13 @@ def respond(model: "NegotiationModel") -> None:
             open_for_signature(model)  # the opening, some months after adoption
         elif is_open(model):  # accession: a state that would join signs the text as it stands
             model.signed |= signing_now(model, model.would_sign & ~model.signed)
-        model.last_response = (model.events_applied, model.engaged.tobytes(), model.signed.tobytes(),
-                               is_open(model))
+        model.last_response = response_stamp(model)
+
+
+def response_stamp(model: "NegotiationModel") -> tuple:
+    """What the states' answer after adoption rests on: the events applied, the table, the signatures and whether
+    the text is open."""
+    return model.events_applied, model.engaged.tobytes(), model.signed.tobytes(), is_open(model)
 
 
 def is_open(model: "NegotiationModel") -> bool:
