@@ -4,9 +4,6 @@ the same posterior on Dask, refuses bad input with one line, and writes a comple
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -16,8 +13,6 @@ from sim import calibrate as calibrate_module
 from sim.cli import main
 from sim.loader import load_scenario, scenario_from_dict
 from sim.runner import run_once
-
-from .conftest import ROOT
 
 TRUTH = 0.7  # treaty.participation_benefit of the run that plays "what happened"
 PRIOR = (0.1, 1.0)
@@ -146,27 +141,12 @@ def test_a_local_pool_of_two_gives_the_serial_posterior(inputs, tmp_path, refere
 def test_a_real_scheduler_and_workers_give_the_serial_posterior(inputs, tmp_path, reference):
     """A Dask scheduler and two one-thread workers started as separate processes on 127.0.0.1 run the calibration
     given with --scheduler; the posterior equals the serial one. Both are stopped by their process ids."""
-    from .test_sweep_dask import _free_port, _stop, _wait_for_port
+    from .test_sweep_dask import dask_cluster
 
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    scheduler = worker = None
-    try:
-        scheduler = subprocess.Popen(
-            [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port),
-             "--no-dashboard"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_for_port(port, scheduler)
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "dask", "worker", f"tcp://127.0.0.1:{port}", "--nworkers", "2", "--nthreads",
-             "1", "--no-dashboard", "--host", "127.0.0.1"],
-            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        code, folder = _calibrate(inputs, tmp_path / "out", *SMALL,
-                                  executor=("--scheduler", f"tcp://127.0.0.1:{port}"))
+    with dask_cluster(tmp_path) as address:
+        code, folder = _calibrate(inputs, tmp_path / "out", *SMALL, executor=("--scheduler", address))
         assert code == 0
         pd.testing.assert_frame_equal(_posterior(folder), _posterior(reference))
-    finally:
-        _stop(worker)
-        _stop(scheduler)
 
 
 # ------------------------------------------------------------------------------------------------ bad input --

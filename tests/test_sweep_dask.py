@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -50,15 +51,10 @@ def _stop(process: subprocess.Popen | None) -> None:
         process.wait()
 
 
-@pytest.fixture(scope="module")
-def serial_reference(tmp_path_factory):
-    out = tmp_path_factory.mktemp("serial")
-    return run_sweep(write_spec(out, SMALL), out / "results", SerialExecutor())
-
-
-def test_sweep_on_a_real_scheduler_and_workers_gives_the_serial_table(tmp_path, serial_reference):
-    """A scheduler and a worker (two processes, one thread each) started as separate processes on 127.0.0.1 run a
-    sweep given with --scheduler; the table equals the serial one. Both are stopped by their process ids."""
+@contextlib.contextmanager
+def dask_cluster(folder):
+    """A real Dask scheduler and a worker process with two one-thread workers, started as separate processes on
+    127.0.0.1 in `folder`; yields the scheduler's address and stops both by their process ids."""
     port = _free_port()
     # The workers import `sim` as an installed package would be imported, from a folder that is not the checkout;
     # PYTHONPATH covers a checkout that was not installed.
@@ -68,22 +64,35 @@ def test_sweep_on_a_real_scheduler_and_workers_gives_the_serial_table(tmp_path, 
         scheduler = subprocess.Popen(
             [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port),
              "--no-dashboard"],
-            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_for_port(port, scheduler)
         worker = subprocess.Popen(
             [sys.executable, "-m", "dask", "worker", f"tcp://127.0.0.1:{port}", "--nworkers", "2", "--nthreads", "1",
              "--no-dashboard", "--host", "127.0.0.1"],
-            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        yield f"tcp://127.0.0.1:{port}"
+    finally:
+        _stop(worker)
+        _stop(scheduler)
+
+
+@pytest.fixture(scope="module")
+def serial_reference(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial")
+    return run_sweep(write_spec(out, SMALL), out / "results", SerialExecutor())
+
+
+def test_sweep_on_a_real_scheduler_and_workers_gives_the_serial_table(tmp_path, serial_reference):
+    """A scheduler and a worker (two processes, one thread each) started as separate processes on 127.0.0.1 run a
+    sweep given with --scheduler; the table equals the serial one. Both are stopped by their process ids."""
+    with dask_cluster(tmp_path) as address:
         spec = write_spec(tmp_path, SMALL)
-        code = main(["sweep", str(spec), "--scheduler", f"tcp://127.0.0.1:{port}", "--out", str(tmp_path / "out"),
+        code = main(["sweep", str(spec), "--scheduler", address, "--out", str(tmp_path / "out"),
                      "--runs-per-task", "3", "--quiet"])
         assert code == 0
         folder = SweepFolder(next((tmp_path / "out").iterdir()))
         assert "dask at tcp://127.0.0.1" in folder.history()[0]["executor"]
         pd.testing.assert_frame_equal(final_table(folder), final_table(serial_reference))
-    finally:
-        _stop(worker)
-        _stop(scheduler)
 
 
 def test_local_dask_cluster_gives_the_serial_table(tmp_path, serial_reference):
