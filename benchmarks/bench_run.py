@@ -7,6 +7,10 @@ Each case is run once to warm up, then `repeats` times; the median wall time (wh
 rounds alone) is printed with the chair's search cost per round and per search, the peak memory the run allocated
 (tracemalloc, measured on a separate run so that tracing does not slow the timed ones) and the process's peak
 resident memory. Targets on a 2-core machine: 193 states in at most 0.5 s (random) and 0.1 s (simultaneous).
+
+Random activation moves the states one by one: in Python for a process's first maths.COMPILED_AFTER moves, then
+in the compiled loop of sim.kernels (the same numbers). The random case is timed both ways, and the last line is
+what loading the compiled loop costs a new process, once.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import argparse
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -24,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.synthetic import synthetic_scenario  # noqa: E402
+from sim import maths  # noqa: E402
 from sim.loader import load_scenario  # noqa: E402
 from sim.model import drafting  # noqa: E402
 from sim.runner import run_once  # noqa: E402
@@ -78,7 +84,29 @@ def search_cost(scenario) -> dict:
             "propose_rounds": calls[0], "candidates": statistics.median(sizes) if sizes else 0}
 
 
-def measure(scenario, repeats: int) -> dict:
+def measure(scenario, repeats: int, compiled: bool) -> dict:
+    maths.compiled_moves(compiled)
+    if not compiled:
+        maths.COMPILED_AFTER, kept = 10**15, maths.COMPILED_AFTER  # stay in Python for every run of this case
+    try:
+        return _measure(scenario, repeats)
+    finally:
+        if not compiled:
+            maths.COMPILED_AFTER = kept
+        maths.compiled_moves(True)
+
+
+def loading_cost() -> float:
+    """Seconds a new process spends loading the compiled loop (importing numba, reading its cache) on first use."""
+    code = ("import time, numpy as np; t = time.perf_counter(); from sim import kernels; z = np.zeros((2, 1)); "
+            "kernels.moves_in_order(np.arange(2), np.ones(2, bool), z, z, z, z, z, np.zeros(3, np.intp), "
+            "np.zeros(0, np.intp), np.zeros(0), z.copy()); print(time.perf_counter() - t)")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True)  # fills the cache
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True)
+    return float(out.stdout)
+
+
+def _measure(scenario, repeats: int) -> dict:
     figures = time_runs(scenario, repeats)
     tracemalloc.start()
     run_once(scenario, seed=0)
@@ -91,18 +119,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
+    random, simultaneous = synthetic_scenario(activation="random"), synthetic_scenario(activation="simultaneous")
+    wpcnt = load_scenario(ROOT / "scenarios" / "wpcnt.yaml")
     cases = {
-        "193 states, random activation": synthetic_scenario(activation="random"),
-        "193 states, simultaneous activation": synthetic_scenario(activation="simultaneous"),
-        "scenarios/wpcnt.yaml (random)": load_scenario(ROOT / "scenarios" / "wpcnt.yaml"),
+        "193 states, random activation": (random, True),
+        "193 states, random, moves in Python": (random, False),
+        "193 states, simultaneous activation": (simultaneous, True),
+        "scenarios/wpcnt.yaml (random)": (wpcnt, True),
+        "scenarios/wpcnt.yaml, moves in Python": (wpcnt, False),
     }
     print(f"{'case':40s} {'median s':>9s} {'min s':>8s} {'max s':>8s} {'rounds s':>9s} {'rounds':>7s} "
           f"{'peak alloc MB':>14s} {'search ms/round':>16s} {'ms/search':>10s} {'searches':>9s} {'candidates':>11s}")
-    for name, scenario in cases.items():
-        m = measure(scenario, args.repeats)
+    for name, (scenario, compiled) in cases.items():
+        m = measure(scenario, args.repeats, compiled)
         print(f"{name:40s} {m['median_s']:9.4f} {m['min_s']:8.4f} {m['max_s']:8.4f} {m['rounds_s']:9.4f} "
               f"{m['rounds']:7.0f} {m['peak_alloc_mb']:14.2f} {m['search_ms_per_round']:16.3f} "
               f"{m['ms_per_search']:10.3f} {m['searches']:4d}/{m['propose_rounds']:<4d} {m['candidates']:11.0f}")
+    print(f"loading the compiled loop of sim.kernels in a new process: {loading_cost():.2f} s, once "
+          f"(a process moves states in Python for its first {maths.COMPILED_AFTER:,} moves)")
     print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())} "
           f"(on {len(os.sched_getaffinity(0))} cores: figures are only as quiet as the machine)")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

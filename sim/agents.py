@@ -60,9 +60,11 @@ class StateAgent(mesa.Agent):
         return self.model.coalition_of(self.row)
 
     # --- actions: called by Mesa's AgentSet in random sequential activation ---
-    def concede(self, rule, positions) -> None:
-        """Move toward the draft and trusted partners, reading where the others stand right now."""
-        rule.move(self.row, positions)
+    def concede(self, turns: list[int]) -> None:
+        """Take this state's turn to concede: Mesa calls the states in its random order, and each state's move,
+        toward the draft and its trusted partners from where they stand at its turn, is made in that order by
+        maths.Concession.move_in_order (one compiled loop for the round)."""
+        turns.append(self.row)
 
     def __repr__(self) -> str:
         return f"StateAgent({self.state_id})"

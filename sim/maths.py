@@ -474,8 +474,9 @@ class Partners:
     """Partner weights A (see `partner_weights`), row by row and as a sparse matrix, and their products with the
     positions.
 
-    The products are summed by scipy's sparse kernel and numpy's einsum (or add.reduce in the same order), never by
-    the BLAS: the BLAS picks its kernel by CPU at run time, which can change the last digits of a sum, and one seed
+    The products are summed by scipy's sparse kernel (simultaneous activation) and by sim.kernels.moves_in_order
+    (random activation), both row by row, partner after partner in CSR order, never by the BLAS or numpy's SIMD
+    reductions: those pick their kernel by CPU at run time, which can change the last digits of a sum, and one seed
     must give the same numbers on any machine. Partners are few (coalition members and relations), so the sparse
     sums are also fast.
     """
@@ -484,19 +485,14 @@ class Partners:
         n = weights.shape[0]
         self.weights = weights
         self.reach = weights.sum(axis=1)
-        # The rows' partners and weights in the order scipy's CSR form keeps them (row by row, columns ascending),
-        # read off the dense matrix: building the sparse matrix itself costs more than a short run's concessions, so
-        # it is built only when a simultaneous round needs it (`pulled`).
+        # The partners and weights in the order scipy's CSR form keeps them (row by row, columns ascending), read off
+        # the dense matrix: building the sparse matrix itself costs more than a short run's concessions, so it is
+        # built only when a simultaneous round needs it (`pulled`).
         rows, indices = np.nonzero(weights)
         data = weights[rows, indices]
         pointers = np.zeros(n + 1, dtype=np.intp)
         np.cumsum(np.bincount(rows, minlength=n), out=pointers[1:])
-        self.rows = [(indices[pointers[i]:pointers[i + 1]], data[pointers[i]:pointers[i + 1]]) for i in range(n)]
-        # The same weights as columns, for the row-by-row sums of `Concession.move`.
-        self.row_columns = [(columns, row[:, None]) for columns, row in self.rows]
-        # A state is linked when its move reads another state's position or another's move reads its own: only
-        # linked states' moves depend on the order in which the states move.
-        self.linked = (np.diff(pointers) > 0) | (np.bincount(indices, minlength=n) > 0)
+        self.indptr, self.indices, self.data = pointers, indices.astype(np.intp), data
         self._matrix = None
 
     @property
@@ -511,13 +507,6 @@ class Partners:
     def pulled(self, positions: np.ndarray) -> np.ndarray:
         """A @ P: the partner-weighted positions every state is pulled toward (N,K)."""
         return np.asarray(self.matrix @ positions)
-
-    def pulled_row(self, i: int, positions: np.ndarray) -> np.ndarray | float:
-        """Row i of A @ P, from the positions as they are now."""
-        columns, weights = self.rows[i]
-        if len(columns) == 0:
-            return 0.0
-        return np.einsum("j,jk->k", weights, positions[columns])
 
 
 class Concession:
@@ -534,11 +523,9 @@ class Concession:
 
     The rule is linear in the positions, so it is rearranged once per round into
         p_i <- keep_i * p_i + pull_i * (A_i . P) + base_i,
-    which `simultaneous` applies to all rows of a snapshot and `move` to one row in place, reading the positions the
-    others hold at that moment (random sequential activation). A state without partners reads no other position,
-    and one that no partner reads affects no other move: for a state that is neither, the order of the moves cannot
-    matter, so `move_unlinked` moves all such states at once before the others move one by one (the same arithmetic,
-    element by element, as `move`, so the same numbers).
+    which `simultaneous` applies to all rows of a snapshot and `move_in_order` to one row after another in place,
+    each reading the positions the others hold at that moment (random sequential activation; compiled in
+    sim.kernels, where the order of every product and sum is written down).
     """
 
     def __init__(self, ideal, draft, weights, flexibility, partners: Partners, movers, rate, anchor, noise, low,
@@ -553,8 +540,6 @@ class Concession:
         self.pull = step * yielding
         self.base = step * (yielding * draft[None, :] + home * ideal)
         self.partners, self.movers, self.low, self.high = partners, movers, low, high
-        self._rows: list | None = None  # built on the first `move`: only sequential activation needs them
-        self._moved = np.zeros(len(movers), bool)  # states already moved by `move_unlinked`
 
     def simultaneous(self, positions: np.ndarray) -> np.ndarray:
         """New positions when every state concedes on the same snapshot."""
@@ -562,52 +547,73 @@ class Concession:
         np.minimum(np.maximum(moved, self.low, out=moved), self.high, out=moved)
         return np.where(self.movers[:, None], moved, positions)
 
-    def move_unlinked(self, positions: np.ndarray) -> None:
-        """Every moving state that is not linked to another (see `Partners.linked`) concedes in place, all at once;
-        `move` then leaves them be. Their moves read no other position, so they are the same whenever they happen."""
-        unlinked = self.movers & ~self.partners.linked & ~self._moved
-        if not unlinked.any():
-            return
-        # As `move` does for a state without partners (its partner pull is 0.0), element by element.
-        new = self.keep[unlinked] * positions[unlinked] + self.pull[unlinked] * 0.0 + self.base[unlinked]
-        np.maximum(new, self.low[unlinked], out=new)
-        positions[unlinked] = np.minimum(new, self.high[unlinked], out=new)
-        self._moved |= unlinked
-        self._rows = None
+    def move_in_order(self, order: list[int], positions: np.ndarray) -> None:
+        """The states of `order` concede one after another, in that order, each reading where the others stand at
+        that moment (random sequential activation), in place. States that are not movers stay.
 
-    def move(self, i: int, positions: np.ndarray) -> None:
-        """State i concedes in place, reading where the others stand right now."""
-        if self._rows is None:
-            # The coefficients as lists of floats: indexing a list is far cheaper than slicing an array, and this
-            # runs once per state per round.
-            self._rows = [a.tolist() for a in (self.keep, self.pull, self.base, self.low, self.high)]
-            self._to_move = (self.movers & ~self._moved).tolist()
-            self._no_pull = [0.0] * self.keep.shape[1]
-        if not self._to_move[i]:
+        Short jobs move the states in Python; a process that has moved `COMPILED_AFTER` states this way switches
+        to the compiled loop of sim.kernels, whose loading (numba: about a second) pays for itself from then on.
+        Both do the same arithmetic in the same order, so which one ran never changes a number."""
+        global _moves_in_python
+        if _moves_in_python < COMPILED_AFTER:
+            _moves_in_python += len(order)
+            self._move_in_python(order, positions)
             return
-        keeps, pulls, bases, lows, highs = self._rows
-        columns, weights = self.partners.row_columns[i]
-        # The partner pull as `Partners.pulled_row` sums it: its einsum adds the partners' products in order, as
-        # numpy's add.reduce does down the first axis of a (partners, K) array when K > 1, at half the cost (with
-        # K = 1 both sum pairwise, not in the same way, so the einsum is kept). The rest in Python floats, which
-        # round each product and sum as numpy does element by element, without numpy's cost per call on K numbers.
-        # Bounds as np.maximum, then np.minimum.
-        if len(columns) == 0:
-            pulled = self._no_pull
-        elif len(self._no_pull) > 1:
-            pulled = np.add.reduce(weights * positions.take(columns, axis=0), axis=0).tolist()
-        else:
-            pulled = np.einsum("j,jk->k", weights[:, 0], positions.take(columns, axis=0)).tolist()
-        new = []
-        for keep, p, pull, s, base, low, high in zip(keeps[i], positions[i].tolist(), pulls[i], pulled, bases[i],
-                                                     lows[i], highs[i]):
-            v = keep * p + pull * s + base
-            if v < low:
-                v = low
-            if v > high:
-                v = high
-            new.append(v)
-        positions[i] = new
+        from . import kernels  # loads the compiler only when a process has moved many states one by one
+
+        kernels.moves_in_order(np.asarray(order, dtype=np.intp), self.movers, self.keep, self.pull, self.base,
+                               self.low, self.high, self.partners.indptr, self.partners.indices,
+                               self.partners.data, positions)
+
+    def _move_in_python(self, order: list[int], positions: np.ndarray) -> None:
+        """`move_in_order` in Python floats, which round each product and sum as the compiled loop does.
+
+        The partner pull is numpy's add.reduce down the first axis of a (partners, K) array, which adds the
+        partners' products one after another in CSR order (with K = 1 numpy would sum that axis pairwise, so the
+        products are added one after another in Python). Bounds as np.maximum, then np.minimum."""
+        keeps, pulls, bases, lows, highs = (a.tolist() for a in (self.keep, self.pull, self.base, self.low,
+                                                                 self.high))
+        movers = self.movers.tolist()
+        indptr, indices, data = self.partners.indptr.tolist(), self.partners.indices, self.partners.data
+        n_dims = self.keep.shape[1]
+        for i in order:
+            if not movers[i]:
+                continue
+            start, stop = indptr[i], indptr[i + 1]
+            if start == stop:
+                pulled = [0.0] * n_dims
+            elif n_dims > 1:
+                columns, weights = indices[start:stop], data[start:stop, None]
+                pulled = np.add.reduce(weights * positions.take(columns, axis=0), axis=0).tolist()
+            else:
+                products = (data[start:stop] * positions[indices[start:stop], 0]).tolist()
+                total = products[0]
+                for product in products[1:]:
+                    total += product
+                pulled = [total]
+            new = []
+            for keep, p, pull, s, base, low, high in zip(keeps[i], positions[i].tolist(), pulls[i], pulled,
+                                                         bases[i], lows[i], highs[i]):
+                v = keep * p + pull * s + base
+                if v < low:
+                    v = low
+                if v > high:
+                    v = high
+                new.append(v)
+            positions[i] = new
+
+
+# Random activation moves the states one by one (`Concession.move_in_order`): in Python for a process's first
+# COMPILED_AFTER moves (about a second of work at 193 states), then in the compiled loop of sim.kernels.
+COMPILED_AFTER = 50_000
+_moves_in_python = 0
+
+
+def compiled_moves(on: bool) -> None:
+    """Make this process move states one by one in the compiled loop from now on (True) or in Python until it has
+    made COMPILED_AFTER more moves (False): for tests and benchmarks; results are the same either way."""
+    global _moves_in_python
+    _moves_in_python = COMPILED_AFTER if on else 0
 
 
 def coalition_centres(

@@ -96,17 +96,25 @@ def test_inflexible_state_at_its_ideal_does_not_move():
     assert rule.simultaneous(p)[0] == pytest.approx([0.3, 0.7])
 
 
-def test_sequential_concession_reads_moves_already_made():
+@pytest.mark.parametrize("compiled", [False, True], ids=["python", "compiled"])
+def test_sequential_concession_reads_moves_already_made(compiled):
     """State 0 trusts state 1 fully. Simultaneously, it moves 0.3*0.5*(1-0) = 0.15 toward 1's position 1.0; if state
-    1 first moves toward the draft at 0 (to 0.85), state 0 then moves only 0.3*0.5*0.85 = 0.1275."""
+    1 first moves toward the draft at 0 (to 0.85), state 0 then moves only 0.3*0.5*0.85 = 0.1275; in the other order
+    state 0 reads 1's position before 1 moves (0.15)."""
     p = np.array([[0.0], [1.0]])
     rule = concession(p, p.copy(), np.array([0.0]), np.ones((2, 1)), np.array([1.0, 1.0]),
                       trust=np.array([[0.0, 1.0], [0.0, 0.0]]), anchor=0.0)
     assert rule.simultaneous(p)[:, 0] == pytest.approx([0.15, 0.85])
-    seq = p.copy()
-    rule.move(1, seq)
-    rule.move(0, seq)
-    assert seq[:, 0] == pytest.approx([0.1275, 0.85])
+    maths.compiled_moves(compiled)
+    try:
+        seq = p.copy()
+        rule.move_in_order([1, 0], seq)
+        assert seq[:, 0] == pytest.approx([0.1275, 0.85])
+        other = p.copy()
+        rule.move_in_order([0, 1], other)
+        assert other[:, 0] == pytest.approx([0.15, 0.85])
+    finally:
+        maths.compiled_moves(False)
 
 
 def test_partner_weights_sum_to_mean_trust():
@@ -149,8 +157,7 @@ def test_concession_never_leaves_the_unit_cube_or_red_lines(positions, seed):
                             np.ones(6, bool), 1.0, 1.0, rng.lognormal(0, 1, 6), low, high)
     moved = rule.simultaneous(positions)
     assert (moved >= low - 1e-12).all() and (moved <= high + 1e-12).all()
-    for i in rng.permutation(6):
-        rule.move(int(i), positions)
+    rule.move_in_order(rng.permutation(6).tolist(), positions)
     assert (positions >= low - 1e-12).all() and (positions <= high + 1e-12).all()
 
 
@@ -162,8 +169,6 @@ def test_sparse_partner_products_equal_the_dense_ones():
     positions = rng.random((8, 3))
     partners = maths.Partners(weights)
     assert np.allclose(partners.pulled(positions), weights @ positions, atol=1e-15)
-    for i in range(8):
-        assert np.allclose(partners.pulled_row(i, positions), weights[i] @ positions, atol=1e-15)
     assert partners.reach.tolist() == pytest.approx(weights.sum(axis=1).tolist())
 
 

@@ -24,54 +24,79 @@ def _rule(rng, n=12, k=3, partnered=0.5):
     return rule, partners, np.clip(rng.random((n, k)), low, high)
 
 
+@pytest.fixture
+def moves():
+    """Switch between the two ways of moving states one by one; leave the process as it found it."""
+    kept = maths._moves_in_python
+    yield maths.compiled_moves
+    maths._moves_in_python = kept
+
+
 @pytest.mark.parametrize("k", [1, 2, 3, 5])
-def test_moving_unlinked_states_at_once_gives_the_sequential_positions(k):
-    """States with no partner that are no one's partner, moved all at once before the others, end where moving
-    every state one by one in the same order puts them, to the last digit."""
+def test_the_compiled_moves_give_the_python_moves_to_the_last_digit(k, moves):
+    """Random activation's compiled loop (sim.kernels) and its Python moves put every state at the same position,
+    to the last digit, whatever the order, the partners (some states with none), the red lines and the movers."""
     for seed in range(20):
         rng = np.random.default_rng(seed)
         rule, partners, start = _rule(rng, k=k)
-        order = rng.permutation(len(start))
-        one_by_one = start.copy()
-        for i in order:
-            rule.move(int(i), one_by_one)
-        shortcut = start.copy()
-        fresh, _, _ = _rule(np.random.default_rng(seed), k=k)
-        fresh.move_unlinked(shortcut)
-        for i in order:
-            fresh.move(int(i), shortcut)
-        assert np.array_equal(shortcut, one_by_one)
-        assert (~partners.linked).any() and partners.linked.any()  # both kinds of state took part
+        order = rng.permutation(len(start)).tolist()
+        in_python, compiled = start.copy(), start.copy()
+        moves(False)
+        rule.move_in_order(order, in_python)
+        moves(True)
+        rule.move_in_order(order, compiled)
+        assert np.array_equal(compiled, in_python)
+        assert not np.array_equal(compiled, start)
+        assert (np.diff(partners.indptr) == 0).any() and (np.diff(partners.indptr) > 0).any()  # both kinds took part
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 5])
-def test_a_move_adds_partner_pulls_as_pulled_row_does(k):
-    """The partner sum inside `move` equals `Partners.pulled_row` (the einsum) to the last digit, so one state's move
-    is keep * p + pull * (A p)_i + base as written, held within its red lines."""
+@pytest.mark.parametrize("compiled", [False, True], ids=["python", "compiled"])
+def test_a_move_adds_partner_pulls_as_the_sparse_product_does(k, compiled, moves):
+    """One state's move is keep * p + pull * (A p)_i + base as written, held within its red lines, with (A p)_i the
+    row of scipy's CSR product that simultaneous activation uses, to the last digit: both activations sum a
+    state's partners the same way."""
     rng = np.random.default_rng(k)
     rule, partners, start = _rule(rng, k=k, partnered=1.0)
+    pulled = partners.pulled(start)
+    moves(compiled)
     for i in range(len(start)):
         positions = start.copy()
-        rule.move(i, positions)
+        rule.move_in_order([i], positions)
         if not rule.movers[i]:
             assert np.array_equal(positions[i], start[i])
             continue
-        pull = partners.pulled_row(i, start)
-        expected = np.minimum(np.maximum(rule.keep[i] * start[i] + rule.pull[i] * pull + rule.base[i], rule.low[i]),
-                              rule.high[i])
+        expected = np.minimum(np.maximum(rule.keep[i] * start[i] + rule.pull[i] * pulled[i] + rule.base[i],
+                                         rule.low[i]), rule.high[i])
         assert np.array_equal(positions[i], expected)
+        assert np.array_equal(np.delete(positions, i, axis=0), np.delete(start, i, axis=0))
 
 
 def test_partner_rows_are_the_sparse_matrix_rows():
-    """The partner rows read off the dense weights are scipy's CSR rows (columns ascending, the same weights)."""
+    """The CSR arrays read off the dense weights are scipy's (rows in order, columns ascending, the same weights)."""
     rng = np.random.default_rng(4)
     trust = np.where(rng.random((9, 9)) < 0.4, rng.random((9, 9)), 0.0)
     weights = maths.partner_weights(trust, rng.random(9) + 0.1, rng.random(9) < 0.8)
     partners, csr = maths.Partners(weights), sparse.csr_array(weights)
-    for i in range(9):
-        columns, row = partners.rows[i]
-        assert columns.tolist() == csr.indices[csr.indptr[i]:csr.indptr[i + 1]].tolist()
-        assert row.tolist() == csr.data[csr.indptr[i]:csr.indptr[i + 1]].tolist()
+    assert partners.indptr.tolist() == csr.indptr.tolist()
+    assert partners.indices.tolist() == csr.indices.tolist()
+    assert partners.data.tolist() == csr.data.tolist()
+
+
+def test_a_run_is_the_same_whichever_way_the_states_moved(moves, scenarios_dir):
+    """A whole run with random activation and coalitions gives the same summary and tables, to the last digit,
+    with the states moved in Python or by the compiled loop."""
+    from sim.runner import run_once
+
+    scenario = load_scenario(scenarios_dir / "global_stalemate.yaml", {"protocol.activation": "random"})
+    results = []
+    for compiled in (False, True):
+        moves(compiled)
+        result = run_once(scenario, seed=3)
+        results.append(result)
+    python, compiled = results
+    assert python.summary == compiled.summary
+    assert python.rounds.equals(compiled.rounds) and python.states.equals(compiled.states)
 
 
 def _same_evaluation(a: decisions.Evaluation, b: decisions.Evaluation) -> bool:

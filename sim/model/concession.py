@@ -36,8 +36,9 @@ def concede(model: "NegotiationModel") -> bool:
     if protocol.activation == "simultaneous":
         model.position = rule.simultaneous(model.position)
     else:
-        rule.move_unlinked(model.position)  # states whose moves no order can change move at once
-        model.agents.shuffle_do("concede", rule, model.position)
+        turns: list[int] = []
+        model.agents.shuffle_do("concede", turns)  # Mesa's random activation: the order of the states' turns
+        rule.move_in_order(turns, model.position)
     received, given = maths.concession_toward(before, model.position, model.salience, model.capability,
                                               model.engaged)
     # Conditional cooperation on the record of the talks so far, not on one round's moves: the cumulative ratio

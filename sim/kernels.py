@@ -1,0 +1,56 @@
+"""Compiled loops for what numpy cannot vectorise: the states' moves one after another in random sequential
+activation (docs/ODD.md 7.3).
+
+Each state's move reads the positions the others hold at that moment, so a round is a chain of small steps; in
+Python each step costs numpy's overhead on a handful of numbers, many times what the arithmetic costs. The loop is
+compiled with numba (`cache=True`: compiled once per machine, kept in `__pycache__`) and does the same arithmetic
+in the same order as the rule of `maths.Concession`, written out in `maths.Concession.__doc__`:
+
+- the partner pull of state i on dimension k is the sum over its partners j, in the order of the CSR form (columns
+  ascending), of A_ij * p_jk, added one after another from the first partner on (as numpy's add.reduce sums down
+  the first axis of a (partners, K) array, and scipy's CSR product row by row);
+- the new position is (keep * p + pull * s) + base, then raised to the lower red line, then lowered to the upper one.
+
+No fast-math: every product and sum is rounded as IEEE 754 prescribes, with nothing fused or reordered, so a seed
+gives the same numbers on any machine (tests/test_kernels.py compares the loop with a plain-Python transcription of
+the rule, bit for bit).
+
+numba is imported only when a run first moves states one by one, so commands that never do (validate, report, a
+run with simultaneous activation) do not load the compiler.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def moves_in_order(order, to_move, keep, pull, base, low, high, indptr, indices, data, positions):  # pragma: no cover
+    """Move the states of `order` (rows, in activation order) that are `to_move`, one after another, in place.
+
+    keep, pull, base, low, high: (N, K) coefficients of the round's rule; indptr, indices, data: the partner weights
+    A in CSR form; positions (N, K) is read and written as the states move.
+    """
+    n_dims = positions.shape[1]
+    for t in range(order.shape[0]):
+        i = order[t]
+        if not to_move[i]:
+            continue
+        start, stop = indptr[i], indptr[i + 1]
+        for k in range(n_dims):
+            s = 0.0
+            if stop > start:
+                s = data[start] * positions[indices[start], k]
+                for q in range(start + 1, stop):
+                    s += data[q] * positions[indices[q], k]
+            v = keep[i, k] * positions[i, k] + pull[i, k] * s + base[i, k]
+            if v < low[i, k]:
+                v = low[i, k]
+            if v > high[i, k]:
+                v = high[i, k]
+            positions[i, k] = v
+
+
+def as_rows(order: list[int]) -> np.ndarray:
+    return np.asarray(order, dtype=np.intp)
