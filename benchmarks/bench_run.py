@@ -16,6 +16,7 @@ what loading the compiled loop costs a new process, once.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import statistics
@@ -84,16 +85,23 @@ def search_cost(scenario) -> dict:
             "propose_rounds": calls[0], "candidates": statistics.median(sizes) if sizes else 0}
 
 
-def measure(scenario, repeats: int, compiled: bool) -> dict:
-    maths.compiled_moves(compiled)
+@contextlib.contextmanager
+def moves(compiled: bool):
+    """Random activation's one-by-one moves in the compiled loop (True) or in Python (False) for every run inside."""
+    kept = maths.COMPILED_AFTER
     if not compiled:
-        maths.COMPILED_AFTER, kept = 10**15, maths.COMPILED_AFTER  # stay in Python for every run of this case
+        maths.COMPILED_AFTER = 10**15  # never reached: stay in Python
+    maths.compiled_moves(compiled)
     try:
-        return _measure(scenario, repeats)
+        yield
     finally:
-        if not compiled:
-            maths.COMPILED_AFTER = kept
+        maths.COMPILED_AFTER = kept
         maths.compiled_moves(True)
+
+
+def measure(scenario, repeats: int, compiled: bool) -> dict:
+    with moves(compiled):
+        return _measure(scenario, repeats)
 
 
 def loading_cost() -> float:
