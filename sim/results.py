@@ -162,14 +162,40 @@ def write_table(folder: Path, name: str, table: pd.DataFrame, csv: bool = True) 
     return written
 
 
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, as hex."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def scenario_copy_drift(path: Path, read_hash: str, recorded: dict, began: str, if_edited: str) -> str | None:
+    """Why a results folder's copy of its scenario (`path`, whose scenario as read now hashes to `read_hash`) is not
+    the scenario its sweep or calibration began with, or None when it is.
+
+    `recorded` holds what was recorded when it began: "sha256", the hash of the scenario as read then
+    (`loader.scenario_hash`, defaults included), and "copy_sha256", the SHA-256 of the copy's bytes (folders made by
+    older versions have only the first). A copy whose bytes are as they were but which this version of treatysim
+    reads differently (a field added to the scenario format, or a default changed) is told apart from an edited
+    one, since the remedy differs (`if_edited` says what to do with an edited copy)."""
+    if read_hash == recorded.get("sha256"):
+        return None
+    copy = recorded.get("copy_sha256")
+    if copy is not None and file_sha256(path) == copy:
+        return (f"{path}: unchanged since the {began}, but this version of treatysim reads it differently (a field "
+                f"added to the scenario format or a default changed: the scenario as read now has SHA-256 "
+                f"{read_hash[:12]}..., then {str(recorded.get('sha256'))[:12]}...), so new runs could differ from "
+                f"the stored ones; resume with the version the {began} with (manifest.json, environment), or start "
+                f"anew")
+    return (f"{path}: changed since the {began} (SHA-256 of the scenario as read {read_hash[:12]}..., recorded "
+            f"{str(recorded.get('sha256'))[:12]}...); {if_edited}")
+
+
 def file_digests(folder: Path) -> dict[str, dict]:
     """Size and SHA-256 of every file but the manifest; hidden files (a lock, a temporary file) are not results."""
     out = {}
     for path in sorted(folder.rglob("*")):
         hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
         if path.is_file() and path.name != "manifest.json" and not hidden:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            out[str(path.relative_to(folder))] = {"bytes": path.stat().st_size, "sha256": digest}
+            out[str(path.relative_to(folder))] = {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
     return out
 
 

@@ -129,6 +129,38 @@ def test_an_interrupted_calibration_resumes_to_the_uninterrupted_posterior(input
     assert main(["calibrate", "--resume", str(folder), "--quiet"]) == 0  # finished: nothing to do
 
 
+def test_a_resume_refuses_an_edited_scenario_and_names_a_changed_reading(inputs, tmp_path, monkeypatch, capsys):
+    """An interrupted calibration whose folder copy of the scenario was edited cannot be resumed (one line, exit 3);
+    one whose copy is as it was, but which this version reads as another scenario (calibration.json records the
+    hash an older reading gave), is refused with a line that says so."""
+    real_run = calibrate_module.Simulator.run
+    calls = {"n": 0}
+
+    def interrupting(self, values, seed):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        return real_run(self, values, seed)
+
+    monkeypatch.setattr(calibrate_module.Simulator, "run", interrupting)
+    code, folder = _calibrate(inputs, tmp_path, *SMALL)
+    assert code == 130
+    monkeypatch.setattr(calibrate_module.Simulator, "run", real_run)
+    capsys.readouterr()
+    plan_path, copy = folder / "calibration.json", folder / "scenario.yaml"
+    plan, text = json.loads(plan_path.read_text(encoding="utf-8")), copy.read_text(encoding="utf-8")
+    plan["scenario"]["scenario_sha256"] = "0" * 64
+    plan_path.write_text(json.dumps(plan), encoding="utf-8")
+    assert main(["calibrate", "--resume", str(folder), "--executor", "serial", "--quiet"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unchanged since the calibration began, but this version" in err
+    copy.write_text(text.replace("title: Synthetic spread", "title: Edited spread", 1), encoding="utf-8")
+    assert main(["calibrate", "--resume", str(folder), "--executor", "serial", "--quiet"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "changed since the calibration began" in err and "cannot be resumed" in err
+    assert not (folder / "manifest.json").exists()
+
+
 @pytest.mark.slow
 def test_a_local_pool_of_two_gives_the_serial_posterior(inputs, tmp_path, reference):
     """Two worker processes give the posterior of this process alone: nothing depends on the number of workers."""

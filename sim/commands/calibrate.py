@@ -103,18 +103,12 @@ def _plan(args):
     return raw, scenario, observed, parameters, targets, settings
 
 
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def _create_folder(args, raw, scenario, observed, parameters, targets, settings) -> Path:
     from dataclasses import asdict
 
     from ..calibrate import utc_now
     from ..loader import scenario_hash, scenario_to_yaml
-    from ..results import _timestamp, new_folder, slug, write_json
+    from ..results import _timestamp, file_sha256, new_folder, slug, write_json
 
     name = f"calibrate-{slug(Path(args.scenario).stem)}-{_timestamp()}"
     with new_folder(args.out, name) as building:
@@ -124,9 +118,10 @@ def _create_folder(args, raw, scenario, observed, parameters, targets, settings)
         write_json(folder / PLAN, {
             "kind": "calibration",
             "created_utc": utc_now(),
-            "scenario": {"source": args.scenario, "sha256": _sha256(args.scenario), "title": scenario.metadata.title,
-                         "scenario_sha256": scenario_hash(scenario)},
-            "observed": {"source": args.observed, "sha256": _sha256(args.observed), "process": observed.process},
+            "scenario": {"source": args.scenario, "sha256": file_sha256(args.scenario), "title": scenario.metadata.title,
+                         "scenario_sha256": scenario_hash(scenario),
+                         "copy_sha256": file_sha256(folder / "scenario.yaml")},
+            "observed": {"source": args.observed, "sha256": file_sha256(args.observed), "process": observed.process},
             "overrides": list(args.overrides),
             "parameters": [p.describe() for p in parameters],
             "targets": [t.describe() for t in targets],
@@ -142,6 +137,7 @@ def _read_folder(path: str):
     from ..calibrate import Parameter, Settings
     from ..loader import ScenarioError, load_raw, scenario_hash, validate_raw
     from ..observed import load_observed
+    from ..results import file_sha256, scenario_copy_drift
     from ..targets import define_targets
 
     folder = Path(path)
@@ -153,10 +149,12 @@ def _read_folder(path: str):
         raw = load_raw(folder / "scenario.yaml")
         scenario = validate_raw(raw)
         observed = load_observed(folder / "observed.yaml")
-        if scenario_hash(scenario) != plan["scenario"]["scenario_sha256"]:
-            raise UserError(f"{folder / 'scenario.yaml'}: changed since the calibration began; it cannot be resumed",
-                            ExitCode.INVALID_INPUT)
-        if _sha256(folder / "observed.yaml") != plan["observed"]["sha256"]:
+        recorded = {"sha256": plan["scenario"]["scenario_sha256"], "copy_sha256": plan["scenario"].get("copy_sha256")}
+        drift = scenario_copy_drift(folder / "scenario.yaml", scenario_hash(scenario), recorded, "calibration began",
+                                    "it cannot be resumed")
+        if drift:
+            raise UserError(drift, ExitCode.INVALID_INPUT)
+        if file_sha256(folder / "observed.yaml") != plan["observed"]["sha256"]:
             raise UserError(f"{folder / 'observed.yaml'}: changed since the calibration began; it cannot be "
                             f"resumed", ExitCode.INVALID_INPUT)
         parameters = [Parameter(p["path"], float(p["low"]), float(p["high"]), bool(p["integer"]), p["name"])

@@ -46,7 +46,8 @@ import pyarrow.parquet as pq
 
 from ..loader import RawScenario, dump_yaml, parse_yaml, scenario_hash
 from ..messages import printable
-from ..results import environment, file_digests, new_folder, program, slug, write_json
+from ..results import (environment, file_digests, file_sha256, new_folder, program, scenario_copy_drift, slug,
+                       write_json)
 from .spec import Parameter, SweepPlan
 from .tasks import Run, RunContext, TaskResult, runs_schema
 
@@ -166,6 +167,7 @@ class SweepFolder:
             (folder / "spec.yaml").write_text(_spec_for_folder(plan.text), encoding="utf-8")
             (folder / "scenario.yaml").write_text(
                 dump_yaml(plan.base.data), encoding="utf-8")
+            copy_digest = file_sha256(folder / "scenario.yaml")
             design.to_parquet(folder / "design.parquet", index=False, engine="pyarrow")
             design.to_csv(folder / "design.csv", index=False)
             (folder / "runs").mkdir()
@@ -178,7 +180,7 @@ class SweepFolder:
                 "created_utc": _now(),
                 "spec": {"source": plan.source, "description": spec.description},
                 "scenario": {"title": plan.scenario.metadata.title, "source": plan.scenario_source,
-                             "sha256": scenario_hash(plan.scenario)},
+                             "sha256": scenario_hash(plan.scenario), "copy_sha256": copy_digest},
                 "design": {**spec.design.model_dump(), "points": len(design)},
                 "parameters": [p.describe() for p in plan.parameters],
                 "replicates": spec.replicates,
@@ -244,11 +246,10 @@ class SweepFolder:
         except (OSError, ScenarioError) as exc:
             raise SweepFolderError(f"{path}: missing or no longer valid ({exc}); restore it or start the sweep "
                                    f"again") from None
-        expected = (self.info.get("scenario") or {}).get("sha256")
-        if digest != expected:
-            raise SweepFolderError(f"{path}: changed since the sweep started (SHA-256 {digest[:12]}..., sweep.json "
-                                   f"has {str(expected)[:12]}...); restore it, or start a new sweep from the "
-                                   f"changed scenario")
+        drift = scenario_copy_drift(path, digest, self.info.get("scenario") or {}, "sweep started",
+                                    "restore it, or start a new sweep from the changed scenario")
+        if drift:
+            raise SweepFolderError(drift)
 
     def _base(self) -> RawScenario:
         path = self.path / "scenario.yaml"
