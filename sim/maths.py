@@ -555,15 +555,13 @@ class Concession:
         to the compiled loop of sim.kernels, whose loading (numba: about a second) pays for itself from then on.
         Both do the same arithmetic in the same order, so which one ran never changes a number."""
         global _moves_in_python
-        if _moves_in_python < COMPILED_AFTER:
+        kernel = _compiled_loop() if _moves_in_python >= COMPILED_AFTER else None
+        if kernel is None:
             _moves_in_python += len(order)
             self._move_in_python(order, positions)
             return
-        from . import kernels  # loads the compiler only when a process has moved many states one by one
-
-        kernels.moves_in_order(np.asarray(order, dtype=np.intp), self.movers, self.keep, self.pull, self.base,
-                               self.low, self.high, self.partners.indptr, self.partners.indices,
-                               self.partners.data, positions)
+        kernel(np.asarray(order, dtype=np.intp), self.movers, self.keep, self.pull, self.base, self.low, self.high,
+               self.partners.indptr, self.partners.indices, self.partners.data, positions)
 
     def _move_in_python(self, order: list[int], positions: np.ndarray) -> None:
         """`move_in_order` in Python floats, which round each product and sum as the compiled loop does.
@@ -607,6 +605,30 @@ class Concession:
 # COMPILED_AFTER moves (about a second of work at 193 states), then in the compiled loop of sim.kernels.
 COMPILED_AFTER = 50_000
 _moves_in_python = 0
+
+
+_loop: list = []  # the compiled loop once loaded, or None if it could not be
+
+
+def _compiled_loop():
+    """sim.kernels.moves_in_order, loaded on first use; None, with one warning, where numba cannot load or compile
+    it (the moves then stay in Python: slower, the same numbers)."""
+    if not _loop:
+        try:
+            from . import kernels  # loads the compiler only when a process has moved many states one by one
+
+            probe = np.zeros((1, 1))
+            kernels.moves_in_order(np.zeros(1, np.intp), np.zeros(1, bool), probe, probe, probe, probe, probe,
+                                   np.zeros(2, np.intp), np.zeros(0, np.intp), np.zeros(0), probe.copy())
+            _loop.append(kernels.moves_in_order)
+        except Exception as exc:  # noqa: BLE001 - whatever fails, the Python moves give the same numbers
+            import warnings
+
+            warnings.warn(f"random activation's compiled loop could not be loaded ({type(exc).__name__}: {exc}); "
+                          f"the states move in Python, with the same results, more slowly", RuntimeWarning,
+                          stacklevel=3)
+            _loop.append(None)
+    return _loop[0]
 
 
 def compiled_moves(on: bool) -> None:

@@ -72,6 +72,31 @@ def test_a_move_adds_partner_pulls_as_the_sparse_product_does(k, compiled, moves
         assert np.array_equal(np.delete(positions, i, axis=0), np.delete(start, i, axis=0))
 
 
+def test_where_the_compiled_loop_cannot_load_the_states_move_in_python_with_one_warning(moves, monkeypatch):
+    """If numba cannot load or compile the loop, a run past the switch warns once and moves the states in Python:
+    the same positions, no crash part-way through a sweep."""
+    import sys
+
+    rule, _, start = _rule(np.random.default_rng(5))
+    order = list(range(len(start)))
+    expected = start.copy()
+    moves(False)
+    rule.move_in_order(order, expected)
+    monkeypatch.setattr(maths, "_loop", [])
+    import sim
+
+    monkeypatch.setitem(sys.modules, "sim.kernels", None)  # `from . import kernels` now raises ImportError
+    monkeypatch.delattr(sim, "kernels", raising=False)
+    moves(True)
+    positions = start.copy()
+    with pytest.warns(RuntimeWarning, match="compiled loop could not be loaded"):
+        rule.move_in_order(order, positions)
+    assert np.array_equal(positions, expected)
+    again = start.copy()
+    rule.move_in_order(order, again)  # no second warning (pytest's filter would turn one into an error below)
+    assert np.array_equal(again, expected)
+
+
 def test_partner_rows_are_the_sparse_matrix_rows():
     """The CSR arrays read off the dense weights are scipy's (rows in order, columns ascending, the same weights)."""
     rng = np.random.default_rng(4)
