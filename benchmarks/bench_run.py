@@ -8,8 +8,8 @@ rounds alone) is printed with the chair's search cost per round and per search, 
 (tracemalloc, measured on a separate run so that tracing does not slow the timed ones) and the process's peak
 resident memory. Targets on a 2-core machine: 193 states in at most 0.5 s (random) and 0.1 s (simultaneous).
 
-Random activation moves the states one by one: in Python for a process's first maths.COMPILED_AFTER moves, then
-in the compiled loop of sim.kernels (the same numbers). The random case is timed both ways, and the last line is
+Random activation moves the states one by one: in Python until those moves have taken a process
+maths.COMPILE_AFTER_S seconds, then in the compiled loop of sim.kernels (the same numbers). The random case is timed both ways, and the last line is
 what loading the compiled loop costs a new process, once.
 """
 
@@ -88,15 +88,11 @@ def search_cost(scenario) -> dict:
 @contextlib.contextmanager
 def moves(compiled: bool):
     """Random activation's one-by-one moves in the compiled loop (True) or in Python (False) for every run inside."""
-    kept = maths.COMPILED_AFTER
-    if not compiled:
-        maths.COMPILED_AFTER = 10**15  # never reached: stay in Python
     maths.compiled_moves(compiled)
     try:
         yield
     finally:
-        maths.COMPILED_AFTER = kept
-        maths.compiled_moves(True)
+        maths.compiled_moves(None)
 
 
 def measure(scenario, repeats: int, compiled: bool) -> dict:
@@ -144,7 +140,7 @@ def main() -> None:
               f"{m['rounds']:7.0f} {m['peak_alloc_mb']:14.2f} {m['search_ms_per_round']:16.3f} "
               f"{m['ms_per_search']:10.3f} {m['searches']:4d}/{m['propose_rounds']:<4d} {m['candidates']:11.0f}")
     print(f"loading the compiled loop of sim.kernels in a new process: {loading_cost():.2f} s, once "
-          f"(a process moves states in Python for its first {maths.COMPILED_AFTER:,} moves)")
+          f"(a process moves states in Python until that has taken it {maths.COMPILE_AFTER_S:g} s)")
     print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())} "
           f"(on {len(os.sched_getaffinity(0))} cores: figures are only as quiet as the machine)")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -15,8 +15,9 @@ No fast-math: every product and sum is rounded as IEEE 754 prescribes, with noth
 gives the same numbers on any machine (tests/test_kernels.py compares the loop with a plain-Python transcription of
 the rule, bit for bit).
 
-numba is imported only when a process has moved many states one by one (maths.COMPILED_AFTER), so commands that
-never do (validate, report, a single run, a run with simultaneous activation) do not load the compiler; where it
+numba is imported only when a process has spent a while moving states one by one (maths.COMPILE_AFTER_S), so
+commands that never do (validate, report, a single run, a run with simultaneous activation) do not load the
+compiler; where it
 cannot load or compile the loop, the moves stay in Python with one warning (maths._compiled_loop).
 """
 

@@ -7,6 +7,8 @@ the model passes in what it drew from its own seeded generator.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 __all__ = [
@@ -551,14 +553,16 @@ class Concession:
         """The states of `order` concede one after another, in that order, each reading where the others stand at
         that moment (random sequential activation), in place. States that are not movers stay.
 
-        Short jobs move the states in Python; a process that has moved `COMPILED_AFTER` states this way switches
-        to the compiled loop of sim.kernels, whose loading (numba: about a second) pays for itself from then on.
-        Both do the same arithmetic in the same order, so which one ran never changes a number."""
-        global _moves_in_python
-        kernel = _compiled_loop() if _moves_in_python >= COMPILED_AFTER else None
+        Short jobs move the states in Python; once its Python moves have taken a process `COMPILE_AFTER_S`
+        seconds it switches to the compiled loop of sim.kernels, whose loading (numba: about a second) then pays for
+        itself. Both do the same arithmetic in the same order, so which one ran never changes a number."""
+        global _python_seconds
+        compiled = _forced if _forced is not None else _python_seconds >= COMPILE_AFTER_S
+        kernel = _compiled_loop() if compiled else None
         if kernel is None:
-            _moves_in_python += len(order)
+            start = time.perf_counter()
             self._move_in_python(order, positions)
+            _python_seconds += time.perf_counter() - start
             return
         kernel(np.asarray(order, dtype=np.intp), self.movers, self.keep, self.pull, self.base, self.low, self.high,
                self.partners.indptr, self.partners.indices, self.partners.data, positions)
@@ -601,10 +605,13 @@ class Concession:
             positions[i] = new
 
 
-# Random activation moves the states one by one (`Concession.move_in_order`): in Python for a process's first
-# COMPILED_AFTER moves (about a second of work at 193 states), then in the compiled loop of sim.kernels.
-COMPILED_AFTER = 50_000
-_moves_in_python = 0
+# Random activation moves the states one by one (`Concession.move_in_order`): in Python until those moves have taken
+# the process COMPILE_AFTER_S seconds (a single run of a 193-state scenario takes a tenth of that), then in the
+# compiled loop of sim.kernels. The switch is on time, not on a count of moves, because a move's cost in Python
+# grows with the state's partners and the loop's loading costs the same whatever the scenario.
+COMPILE_AFTER_S = 2.0
+_python_seconds = 0.0
+_forced: bool | None = None  # set by compiled_moves
 
 
 _loop: list = []  # the compiled loop once loaded, or None if it could not be
@@ -631,11 +638,11 @@ def _compiled_loop():
     return _loop[0]
 
 
-def compiled_moves(on: bool) -> None:
-    """Make this process move states one by one in the compiled loop from now on (True) or in Python until it has
-    made COMPILED_AFTER more moves (False): for tests and benchmarks; results are the same either way."""
-    global _moves_in_python
-    _moves_in_python = COMPILED_AFTER if on else 0
+def compiled_moves(on: bool | None) -> None:
+    """Move states one by one in the compiled loop (True) or in Python (False) from now on, or switch by time as
+    usual (None): for tests and benchmarks; results are the same either way."""
+    global _forced
+    _forced = on
 
 
 def coalition_centres(

@@ -114,7 +114,7 @@ def test_sequential_concession_reads_moves_already_made(compiled):
         rule.move_in_order([0, 1], other)
         assert other[:, 0] == pytest.approx([0.15, 0.85])
     finally:
-        maths.compiled_moves(False)
+        maths.compiled_moves(None)
 
 
 def test_partner_weights_sum_to_mean_trust():
