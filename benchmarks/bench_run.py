@@ -9,8 +9,8 @@ rounds alone) is printed with the chair's search cost per round and per search, 
 resident memory. Targets on a 2-core machine: 193 states in at most 0.5 s (random) and 0.1 s (simultaneous).
 
 Random activation moves the states one by one: in Python until those moves have taken a process
-maths.COMPILE_AFTER_S seconds, then in the compiled loop of sim.kernels (the same numbers). The random case is timed both ways, and the last line is
-what loading the compiled loop costs a new process, once.
+maths.COMPILE_AFTER_S seconds, then in the compiled loop of sim.kernels (the same numbers). The random case is
+timed both ways, and the last line is what loading the compiled loop costs a new process, once.
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ class StateAgent(mesa.Agent):
     def concede(self, turns: list[int]) -> None:
         """Take this state's turn to concede: Mesa calls the states in its random order, and each state's move,
         toward the draft and its trusted partners from where they stand at its turn, is made in that order by
-        maths.Concession.move_in_order (one compiled loop for the round)."""
+        maths.Concession.move_in_order (in Python, or in one compiled loop for the round)."""
         turns.append(self.row)
 
     def __repr__(self) -> str:

@@ -7,13 +7,13 @@ compiled with numba (`cache=True`: compiled once per machine, kept in `__pycache
 in the same order as the rule of `maths.Concession`, written out in `maths.Concession.__doc__`:
 
 - the partner pull of state i on dimension k is the sum over its partners j, in the order of the CSR form (columns
-  ascending), of A_ij * p_jk, added one after another from the first partner on (as numpy's add.reduce sums down
-  the first axis of a (partners, K) array, and scipy's CSR product row by row);
+  ascending), of A_ij * p_jk, added one after another to +0.0 (as scipy's CSR product sums a row, and numpy's
+  add.reduce with initial=0.0 down the first axis of a (partners, K) array);
 - the new position is (keep * p + pull * s) + base, then raised to the lower red line, then lowered to the upper one.
 
 No fast-math: every product and sum is rounded as IEEE 754 prescribes, with nothing fused or reordered, so a seed
-gives the same numbers on any machine (tests/test_kernels.py compares the loop with a plain-Python transcription of
-the rule, bit for bit).
+gives the same numbers on any machine (tests/test_shortcuts.py compares the loop with the Python moves of
+maths.Concession and with scipy's CSR product, bit for bit, signed zeros included).
 
 numba is imported only when a process has spent a while moving states one by one (maths.COMPILE_AFTER_S), so
 commands that never do (validate, report, a single run, a run with simultaneous activation) do not load the
@@ -23,7 +23,6 @@ cannot load or compile the loop, the moves stay in Python with one warning (math
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 
@@ -41,11 +40,9 @@ def moves_in_order(order, to_move, keep, pull, base, low, high, indptr, indices,
             continue
         start, stop = indptr[i], indptr[i + 1]
         for k in range(n_dims):
-            s = 0.0
-            if stop > start:
-                s = data[start] * positions[indices[start], k]
-                for q in range(start + 1, stop):
-                    s += data[q] * positions[indices[q], k]
+            s = 0.0  # +0.0, then each product in turn, as scipy's CSR product adds them
+            for q in range(start, stop):
+                s += data[q] * positions[indices[q], k]
             v = keep[i, k] * positions[i, k] + pull[i, k] * s + base[i, k]
             if v < low[i, k]:
                 v = low[i, k]
@@ -53,6 +50,3 @@ def moves_in_order(order, to_move, keep, pull, base, low, high, indptr, indices,
                 v = high[i, k]
             positions[i, k] = v
 
-
-def as_rows(order: list[int]) -> np.ndarray:
-    return np.asarray(order, dtype=np.intp)

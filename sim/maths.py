@@ -473,12 +473,11 @@ def partner_weights(trust: np.ndarray, capability: np.ndarray, engaged: np.ndarr
 
 
 class Partners:
-    """Partner weights A (see `partner_weights`), row by row and as a sparse matrix, and their products with the
-    positions.
+    """Partner weights A (see `partner_weights`), dense and in CSR form, and their products with the positions.
 
-    The products are summed by scipy's sparse kernel (simultaneous activation) and by sim.kernels.moves_in_order
-    (random activation), both row by row, partner after partner in CSR order, never by the BLAS or numpy's SIMD
-    reductions: those pick their kernel by CPU at run time, which can change the last digits of a sum, and one seed
+    The products are summed by scipy's sparse kernel (simultaneous activation) and by the one-by-one moves of random
+    activation (`Concession.move_in_order`), all row by row, partner after partner in CSR order from +0.0, never by
+    the BLAS: the BLAS picks its kernel by CPU at run time, which can change the last digits of a sum, and one seed
     must give the same numbers on any machine. Partners are few (coalition members and relations), so the sparse
     sums are also fast.
     """
@@ -494,7 +493,7 @@ class Partners:
         data = weights[rows, indices]
         pointers = np.zeros(n + 1, dtype=np.intp)
         np.cumsum(np.bincount(rows, minlength=n), out=pointers[1:])
-        self.indptr, self.indices, self.data = pointers, indices.astype(np.intp), data
+        self.indptr, self.indices, self.data = pointers, indices.astype(np.intp, copy=False), data
         self._matrix = None
 
     @property
@@ -570,7 +569,7 @@ class Concession:
     def _move_in_python(self, order: list[int], positions: np.ndarray) -> None:
         """`move_in_order` in Python floats, which round each product and sum as the compiled loop does.
 
-        The partner pull is numpy's add.reduce down the first axis of a (partners, K) array, which adds the
+        The partner pull is numpy's add.reduce from +0.0 down the first axis of a (partners, K) array, which adds the
         partners' products one after another in CSR order (with K = 1 numpy would sum that axis pairwise, so the
         products are added one after another in Python). Bounds as np.maximum, then np.minimum."""
         keeps, pulls, bases, lows, highs = (a.tolist() for a in (self.keep, self.pull, self.base, self.low,
@@ -586,11 +585,10 @@ class Concession:
                 pulled = [0.0] * n_dims
             elif n_dims > 1:
                 columns, weights = indices[start:stop], data[start:stop, None]
-                pulled = np.add.reduce(weights * positions.take(columns, axis=0), axis=0).tolist()
+                pulled = np.add.reduce(weights * positions.take(columns, axis=0), axis=0, initial=0.0).tolist()
             else:
-                products = (data[start:stop] * positions[indices[start:stop], 0]).tolist()
-                total = products[0]
-                for product in products[1:]:
+                total = 0.0
+                for product in (data[start:stop] * positions[indices[start:stop], 0]).tolist():
                     total += product
                 pulled = [total]
             new = []

@@ -167,7 +167,8 @@ def file_sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def scenario_copy_drift(path: Path, read_hash: str, recorded: dict, began: str, if_edited: str) -> str | None:
+def scenario_copy_drift(path: Path, read_hash: str, recorded: dict, began: str, if_edited: str,
+                        record: str) -> str | None:
     """Why a results folder's copy of its scenario (`path`, whose scenario as read now hashes to `read_hash`) is not
     the scenario its sweep or calibration began with, or None when it is.
 
@@ -175,18 +176,20 @@ def scenario_copy_drift(path: Path, read_hash: str, recorded: dict, began: str, 
     (`loader.scenario_hash`, defaults included), and "copy_sha256", the SHA-256 of the copy's bytes (folders made by
     older versions have only the first). A copy whose bytes are as they were but which this version of treatysim
     reads differently (a field added to the scenario format, or a default changed) is told apart from an edited
-    one, since the remedy differs (`if_edited` says what to do with an edited copy)."""
+    one, since the remedy differs (`if_edited` says what to do with an edited copy; `record` names the file whose
+    "environment" gives the versions it began with)."""
     if read_hash == recorded.get("sha256"):
         return None
     copy = recorded.get("copy_sha256")
+    hashes = f"the scenario as read now has SHA-256 {read_hash[:12]}..., then {str(recorded.get('sha256'))[:12]}..."
     if copy is not None and file_sha256(path) == copy:
         return (f"{path}: unchanged since the {began}, but this version of treatysim reads it differently (a field "
-                f"added to the scenario format or a default changed: the scenario as read now has SHA-256 "
-                f"{read_hash[:12]}..., then {str(recorded.get('sha256'))[:12]}...), so new runs could differ from "
-                f"the stored ones; resume with the version the {began} with (manifest.json, environment), or start "
-                f"anew")
-    return (f"{path}: changed since the {began} (SHA-256 of the scenario as read {read_hash[:12]}..., recorded "
-            f"{str(recorded.get('sha256'))[:12]}...); {if_edited}")
+                f"added to the scenario format or a default changed: {hashes}), so new runs could differ from the "
+                f"stored ones; resume with the versions the {began} with ({record}, environment), or start anew")
+    if copy is None:  # a folder from before the copy's own digest was recorded: the two cases look alike
+        return (f"{path}: edited since the {began}, or read differently by this version of treatysim ({hashes}; "
+                f"this folder does not record its copy's own digest); {if_edited}")
+    return f"{path}: changed since the {began} ({hashes}); {if_edited}"
 
 
 def file_digests(folder: Path) -> dict[str, dict]:

@@ -154,6 +154,7 @@ def test_a_resume_refuses_an_edited_scenario_and_names_a_changed_reading(inputs,
     assert main(["calibrate", "--resume", str(folder), "--executor", "serial", "--quiet"]) == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unchanged since the calibration began, but this version" in err
+    assert "(calibration.json, environment)" in err and plan["environment"]["packages"]
     copy.write_text(text.replace("title: Synthetic spread", "title: Edited spread", 1), encoding="utf-8")
     assert main(["calibrate", "--resume", str(folder), "--executor", "serial", "--quiet"]) == 3
     err = capsys.readouterr().err

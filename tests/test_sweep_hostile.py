@@ -92,8 +92,8 @@ def test_an_edited_scenario_in_the_folder_is_refused_on_resume(unfinished, capsy
 def test_a_scenario_read_differently_by_another_version_is_told_apart_from_an_edited_one(unfinished, capsys):
     """A copy whose bytes are as they were, but which this version reads as another scenario (as when a field is
     added to the format or a default changes: here sweep.json records the hash an older reading gave), is refused
-    with a line that says so and what to do, not as an edited file; a folder from before the copy's own digest was
-    recorded still refuses, as a changed scenario."""
+    with a line that says so and names where the versions it started with are recorded, not as an edited file; a
+    folder from before the copy's own digest was recorded still refuses, saying that it cannot tell the two apart."""
     info_path = unfinished.path / "sweep.json"
     info = json.loads(info_path.read_text(encoding="utf-8"))
     assert info["scenario"]["copy_sha256"]
@@ -103,11 +103,14 @@ def test_a_scenario_read_differently_by_another_version_is_told_apart_from_an_ed
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "unchanged since the sweep started, but this version of treatysim reads it differently" in err
+    assert "(sweep.json, environment)" in err and info["environment"]["packages"]
     assert "changed since the sweep started (" not in err
     del info["scenario"]["copy_sha256"]
     info_path.write_text(json.dumps(info), encoding="utf-8")
     assert main(["sweep", "--resume", str(unfinished.path), "--executor", "serial"]) == ExitCode.INVALID_INPUT
-    assert "scenario.yaml: changed since the sweep started" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "scenario.yaml: edited since the sweep started, or read differently by this version" in err
     assert not list((unfinished.path / "runs").glob("part-*"))
 
 

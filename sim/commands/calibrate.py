@@ -108,7 +108,7 @@ def _create_folder(args, raw, scenario, observed, parameters, targets, settings)
 
     from ..calibrate import utc_now
     from ..loader import scenario_hash, scenario_to_yaml
-    from ..results import _timestamp, file_sha256, new_folder, slug, write_json
+    from ..results import _timestamp, environment, file_sha256, new_folder, slug, write_json
 
     name = f"calibrate-{slug(Path(args.scenario).stem)}-{_timestamp()}"
     with new_folder(args.out, name) as building:
@@ -118,8 +118,8 @@ def _create_folder(args, raw, scenario, observed, parameters, targets, settings)
         write_json(folder / PLAN, {
             "kind": "calibration",
             "created_utc": utc_now(),
-            "scenario": {"source": args.scenario, "sha256": file_sha256(args.scenario), "title": scenario.metadata.title,
-                         "scenario_sha256": scenario_hash(scenario),
+            "scenario": {"source": args.scenario, "sha256": file_sha256(args.scenario),
+                         "title": scenario.metadata.title, "scenario_sha256": scenario_hash(scenario),
                          "copy_sha256": file_sha256(folder / "scenario.yaml")},
             "observed": {"source": args.observed, "sha256": file_sha256(args.observed), "process": observed.process},
             "overrides": list(args.overrides),
@@ -128,6 +128,7 @@ def _create_folder(args, raw, scenario, observed, parameters, targets, settings)
             "settings": asdict(settings),
             "no_figures": bool(args.no_figures),
             "command": getattr(args, "argv", None),
+            "environment": environment(),
         })
     return building.final
 
@@ -151,7 +152,7 @@ def _read_folder(path: str):
         observed = load_observed(folder / "observed.yaml")
         recorded = {"sha256": plan["scenario"]["scenario_sha256"], "copy_sha256": plan["scenario"].get("copy_sha256")}
         drift = scenario_copy_drift(folder / "scenario.yaml", scenario_hash(scenario), recorded, "calibration began",
-                                    "it cannot be resumed")
+                                    "it cannot be resumed", PLAN)
         if drift:
             raise UserError(drift, ExitCode.INVALID_INPUT)
         if file_sha256(folder / "observed.yaml") != plan["observed"]["sha256"]:

@@ -196,6 +196,7 @@ class SweepFolder:
                 "dimensions": plan.scenario.dimension_names,
                 "tiers": [t.name for t in plan.scenario.treaty.tiers],
                 "command": command,
+                "environment": environment(),
             }
             write_json(folder / "sweep.json", info)
         return cls(building.final)
@@ -247,7 +248,7 @@ class SweepFolder:
             raise SweepFolderError(f"{path}: missing or no longer valid ({exc}); restore it or start the sweep "
                                    f"again") from None
         drift = scenario_copy_drift(path, digest, self.info.get("scenario") or {}, "sweep started",
-                                    "restore it, or start a new sweep from the changed scenario")
+                                    "restore it, or start a new sweep from the changed scenario", "sweep.json")
         if drift:
             raise SweepFolderError(drift)
 
