@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import datetime as _dt
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -32,7 +33,7 @@ from .runner import RunResult
 __all__ = ["environment", "new_folder", "program", "write_run", "write_table", "write_json", "slug"]
 
 DEPENDENCIES = ("mesa", "numpy", "pandas", "pyarrow", "pydantic", "pyyaml", "matplotlib", "scipy", "salib",
-                "dask", "distributed")
+                "dask", "distributed", "numba")
 
 
 def slug(text: str) -> str:
@@ -45,8 +46,20 @@ def program() -> str:
     return "treatysim" if Path(sys.argv[0]).name == "treatysim" else "python3 run.py"
 
 
+@functools.lru_cache(maxsize=1)
+def source_sha256() -> str:
+    """SHA-256 of treatysim's own code: every .py file of the package, by path and content, in path order. The
+    package's version number does not change with every change of the code; this digest does, so a manifest names
+    the exact code that made it."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def environment() -> dict:
-    """Versions of Python, this package and its dependencies, for the manifest."""
+    """Versions of Python, this package (and the digest of its code) and its dependencies, for the manifest."""
     versions = {}
     for name in ("treatysim",) + DEPENDENCIES:
         try:
@@ -58,6 +71,7 @@ def environment() -> dict:
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "packages": versions,
+        "treatysim_source_sha256": source_sha256(),
     }
 
 

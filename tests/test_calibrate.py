@@ -130,9 +130,10 @@ def test_an_interrupted_calibration_resumes_to_the_uninterrupted_posterior(input
 
 
 def test_a_resume_refuses_an_edited_scenario_and_names_a_changed_reading(inputs, tmp_path, monkeypatch, capsys):
-    """An interrupted calibration whose folder copy of the scenario was edited cannot be resumed (one line, exit 3);
-    one whose copy is as it was, but which this version reads as another scenario (calibration.json records the
-    hash an older reading gave), is refused with a line that says so."""
+    """A resume under other code than the calibration began with (calibration.json records an older digest) warns
+    in one line; an interrupted calibration whose folder copy of the scenario was edited cannot be resumed (one
+    line, exit 3); one whose copy is as it was, but which this version reads as another scenario (calibration.json
+    records the hash an older reading gave), is refused with a line that says so."""
     real_run = calibrate_module.Simulator.run
     calls = {"n": 0}
 
@@ -149,6 +150,16 @@ def test_a_resume_refuses_an_edited_scenario_and_names_a_changed_reading(inputs,
     capsys.readouterr()
     plan_path, copy = folder / "calibration.json", folder / "scenario.yaml"
     plan, text = json.loads(plan_path.read_text(encoding="utf-8")), copy.read_text(encoding="utf-8")
+    other_code = {**plan, "environment": {**plan["environment"], "treatysim_source_sha256": "f" * 64}}
+    plan_path.write_text(json.dumps(other_code), encoding="utf-8")
+    monkeypatch.setattr(calibrate_module.Simulator, "run", interrupting)  # stops again at once: only the warning
+    calls["n"] = 4
+    assert main(["calibrate", "--resume", str(folder), "--executor", "serial", "--quiet"]) == 130
+    err = capsys.readouterr().err
+    assert [line for line in err.splitlines() if line.startswith("warning:")] == [
+        line for line in err.splitlines() if "code differs from the code the calibration began with" in line]
+    assert "code differs from the code the calibration began with" in err
+    monkeypatch.setattr(calibrate_module.Simulator, "run", real_run)
     plan["scenario"]["scenario_sha256"] = "0" * 64
     plan_path.write_text(json.dumps(plan), encoding="utf-8")
     assert main(["calibrate", "--resume", str(folder), "--executor", "serial", "--quiet"]) == 3

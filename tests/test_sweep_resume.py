@@ -143,6 +143,44 @@ def test_ctrl_c_stores_finished_runs_and_resume_completes_them(tmp_path, referen
     pd.testing.assert_frame_equal(rounds, expected)
 
 
+def test_a_resume_under_other_code_warns_once_and_the_history_says_which_code_ran(tmp_path, capsys,
+                                                                                    reference_with_rounds):
+    """sweep.json records the digest of treatysim's code the sweep started with; a resume under other code (here
+    the record is of an older digest) finishes the sweep but warns, in one line, that the stored runs and the new
+    ones may differ, and each start in history.jsonl names the code that ran; the same code resumes silently."""
+    import json
+
+    from sim.results import source_sha256
+    from sim.sweep import build_design, load_spec
+
+    def interrupted(name):
+        (tmp_path / name).mkdir()
+        plan = load_spec(write_spec(tmp_path / name, WITH_ROUNDS))
+        folder = SweepFolder.create(tmp_path / name / "results", plan, build_design(plan), command=None)
+        with pytest.raises(KeyboardInterrupt):
+            execute(folder, Interrupting(after=3), progress=False, runs_per_task=2, flush_runs=1000)
+        return folder
+
+    same = interrupted("same")
+    assert same.info["environment"]["treatysim_source_sha256"] == source_sha256()
+    assert main(["sweep", "--resume", str(same.path), "--executor", "serial", "--quiet"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+    other = interrupted("other")
+    info_path = other.path / "sweep.json"
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    info["environment"]["treatysim_source_sha256"] = "f" * 64
+    info_path.write_text(json.dumps(info), encoding="utf-8")
+    assert main(["sweep", "--resume", str(other.path), "--executor", "serial", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    warnings = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "code differs from the code the sweep started with" in warnings[0]
+    assert "the 6 runs stored" in warnings[0]
+    starts = [e for e in SweepFolder(other.path).history() if e.get("event") == "start"]
+    assert [e["treatysim_source_sha256"] for e in starts] == [source_sha256()] * 2
+    pd.testing.assert_frame_equal(final_table(SweepFolder(other.path)), final_table(reference_with_rounds))
+
+
 def test_a_sweep_folder_is_worked_on_by_one_process_at_a_time(reference_with_rounds, tmp_path):
     """While one process holds a sweep folder, another cannot start on it."""
     folder = SweepFolder(reference_with_rounds.path)

@@ -126,9 +126,14 @@ def cmd_sweep(args) -> int:
             try:  # before the executor starts: an edited or damaged folder is refused at once
                 folder.check_scenario()
                 folder.design()
-                folder.done()
+                stored = int(folder.done().sum())
             except SweepFolderError as exc:
                 raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
+            other_code = folder.code_changed()
+            if other_code and stored:
+                print(f"warning: {folder.path}: treatysim's code differs from the code the sweep started with "
+                      f"({other_code}); the {stored} runs stored and those made now may differ (history.jsonl "
+                      f"records which code started each part of the sweep)", file=sys.stderr)
         if folder.finished:
             say(f"{folder.id}: already finished; nothing to do")
             print(folder.path)

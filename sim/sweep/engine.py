@@ -9,6 +9,7 @@ from itertools import islice
 
 import numpy as np
 
+from ..results import source_sha256
 from .executors import Executor
 from .progress import Progress
 from .storage import PartWriter, SweepFolder
@@ -75,7 +76,7 @@ def execute(folder: SweepFolder, executor: Executor, *, runs_per_task: int | Non
         report = SweepReport(folder=folder, total=folder.total, done_before=int(done.sum()), removed=removed)
         size = choose_runs_per_task(pending, executor.workers, runs_per_task or folder.info.get("runs_per_task"))
         folder.log_event({"event": "start", "executor": executor.describe(), "pending": pending,
-                            "runs_per_task": size, **(context or {})})
+                            "runs_per_task": size, "treatysim_source_sha256": source_sha256(), **(context or {})})
         writer = PartWriter(folder, flush_runs=flush_runs, flush_seconds=flush_seconds)
         bar = Progress(folder.total, initial=report.done_before, label=folder.id, stream=stream, enabled=progress,
                        interval=progress_interval)
