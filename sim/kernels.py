@@ -17,8 +17,8 @@ maths.Concession and with scipy's CSR product, bit for bit, signed zeros include
 
 numba is imported only when a process has spent a while moving states one by one (maths.COMPILE_AFTER_S), so
 commands that never do (validate, report, a single run, a run with simultaneous activation) do not load the
-compiler; where it
-cannot load or compile the loop, the moves stay in Python with one warning (maths._compiled_loop).
+compiler. Where numba cannot load or compile the loop, the moves stay in Python with one warning
+(maths._compiled_loop).
 """
 
 from __future__ import annotations

@@ -58,6 +58,13 @@ def source_sha256() -> str:
     return digest.hexdigest()
 
 
+def other_code(recorded: dict | None) -> str | None:
+    """"source SHA-256 then X..., now Y..." when an environment recorded earlier (`environment()`, in a sweep's or a
+    calibration's record) names other code than this process runs, else None (also when it names none)."""
+    then, now = (recorded or {}).get("treatysim_source_sha256"), source_sha256()
+    return f"source SHA-256 then {then[:12]}..., now {now[:12]}..." if then and then != now else None
+
+
 def environment() -> dict:
     """Versions of Python, this package (and the digest of its code) and its dependencies, for the manifest."""
     versions = {}

@@ -217,13 +217,12 @@ def cmd_calibrate(args) -> int:
             say(f"{folder}: already finished; nothing to do")
             print(folder)
             return ExitCode.OK
-        from ..results import source_sha256
+        from ..results import other_code
 
-        began = (plan.get("environment") or {}).get("treatysim_source_sha256")
-        if began and began != source_sha256():
-            print(f"warning: {folder}: treatysim's code differs from the code the calibration began with (source "
-                  f"SHA-256 then {began[:12]}..., now {source_sha256()[:12]}...); the populations stored and those "
-                  f"made now may differ", file=sys.stderr)
+        changed = other_code(plan.get("environment"))
+        if changed:
+            print(f"warning: {folder}: treatysim's code differs from the code the calibration began with "
+                  f"({changed}); the populations stored and those made now may differ", file=sys.stderr)
         figures = not plan.get("no_figures", False)
     else:
         raw, scenario, observed, parameters, targets, settings = _plan(args)

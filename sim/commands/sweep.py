@@ -111,7 +111,7 @@ def cmd_sweep(args) -> int:
     from ..sweep.design import build_design, duplicate_points
     from ..sweep.engine import execute, stored_failures
     from ..sweep.executors import WorkerError, make_executor
-    from ..results import program, write_failure
+    from ..results import other_code, program, write_failure
     from ..sweep.storage import SweepFolder, SweepFolderError
 
     _check_usage(args)
@@ -129,10 +129,11 @@ def cmd_sweep(args) -> int:
                 stored = int(folder.done().sum())
             except SweepFolderError as exc:
                 raise UserError(str(exc), ExitCode.INVALID_INPUT) from exc
-            other_code = folder.code_changed()
-            if other_code and stored:
+            # Not a refusal: the code changes far more often than its results do.
+            changed = other_code(folder.info.get("environment"))
+            if changed and stored:
                 print(f"warning: {folder.path}: treatysim's code differs from the code the sweep started with "
-                      f"({other_code}); the {stored} runs stored and those made now may differ (history.jsonl "
+                      f"({changed}); the {stored} runs stored and those made now may differ (history.jsonl "
                       f"records which code started each part of the sweep)", file=sys.stderr)
         if folder.finished:
             say(f"{folder.id}: already finished; nothing to do")

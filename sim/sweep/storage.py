@@ -47,7 +47,7 @@ import pyarrow.parquet as pq
 from ..loader import RawScenario, dump_yaml, parse_yaml, scenario_hash
 from ..messages import printable
 from ..results import (environment, file_digests, file_sha256, new_folder, program, scenario_copy_drift, slug,
-                       source_sha256, write_json)
+                       write_json)
 from .spec import Parameter, SweepPlan
 from .tasks import Run, RunContext, TaskResult, runs_schema
 
@@ -251,14 +251,6 @@ class SweepFolder:
                                     "restore it, or start a new sweep from the changed scenario", "sweep.json")
         if drift:
             raise SweepFolderError(drift)
-
-    def code_changed(self) -> str | None:
-        """The two source digests ("then X..., now Y...") when treatysim's code is not the code the sweep started
-        with (sweep.json, environment), else None. Not a refusal: the code changes far more often than results
-        do, so a resume warns and the history records which code made each part."""
-        started = (self.info.get("environment") or {}).get("treatysim_source_sha256")
-        now = source_sha256()
-        return f"source SHA-256 then {started[:12]}..., now {now[:12]}..." if started and started != now else None
 
     def _base(self) -> RawScenario:
         path = self.path / "scenario.yaml"
