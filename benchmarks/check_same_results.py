@@ -3,6 +3,7 @@ result as it was.
 
     python3 benchmarks/check_same_results.py record DIR   # before the change: write the reference results to DIR
     python3 benchmarks/check_same_results.py check DIR    # after it: run again and compare with DIR
+    python3 benchmarks/check_same_results.py check DIR --concession compiled   # the concession phase compiled
 
 Runs every scenario under scenarios/ and scenarios/variants/ for seeds 0-4 with both activation regimes, a few
 variations of the small scenarios that reach the model's other branches (other decision rules, a rotating chair,
@@ -28,6 +29,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from benchmarks.synthetic import synthetic_document  # noqa: E402
+from sim import maths  # noqa: E402
 from sim.loader import load_scenario, scenario_from_dict  # noqa: E402
 from sim.runner import run_once  # noqa: E402
 
@@ -153,7 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["record", "check"])
     parser.add_argument("folder", type=Path, help="where the reference results are kept (outside the repository)")
+    parser.add_argument("--concession", choices=["switch", "python", "compiled"], default="switch",
+                        help="run the concession phase in Python and numpy, in the compiled kernels of sim.kernels, "
+                             "or switch after a while as the model does (default)")
     args = parser.parse_args(argv)
+    maths.compiled_moves({"switch": None, "python": False, "compiled": True}[args.concession])
     reference_file = args.folder / "reference.pickle"
     start = time.perf_counter()
     results = run_all()

@@ -1,10 +1,13 @@
-"""Compiled loops for what numpy cannot vectorise: the states' moves one after another in random sequential
-activation (docs/ODD.md 7.3).
+"""Compiled kernels for the parts of a round where numpy's overhead on small arrays costs many times the arithmetic:
+the states' moves one after another in random sequential activation (docs/ODD.md 7.3), the rest of the concession
+phase in both activations, and the distances, mandate shares and declarations of a batch evaluation (the chair's
+search and the states' answers).
 
-Each state's move reads the positions the others hold at that moment, so a round is a chain of small steps; in
-Python each step costs numpy's overhead on a handful of numbers, many times what the arithmetic costs. The loop is
-compiled with numba (`cache=True`: compiled once per machine, kept in `__pycache__`) and does the same arithmetic
-in the same order as the rule of `maths.Concession`, written out in `maths.Concession.__doc__`:
+Each state's move in random activation reads the positions the others hold at that moment, so a round is a chain of
+small steps; elsewhere a round is a few dozen numpy calls on (N, K) and (N, T) arrays of a few hundred numbers each.
+The kernels are compiled with numba (`cache=True`: compiled once per machine, kept in `__pycache__`) and do the same
+arithmetic in the same order as the numpy and Python code of sim.maths they stand for. For the moves, as written out
+in `maths.Concession.__doc__`:
 
 - the partner pull of state i on dimension k is the sum over its partners j, in the order of the CSR form (columns
   ascending), of A_ij * p_jk, added one after another to +0.0 (as scipy's CSR product sums a row, and numpy's
@@ -12,17 +15,18 @@ in the same order as the rule of `maths.Concession`, written out in `maths.Conce
 - the new position is (keep * p + pull * s) + base, then raised to the lower red line, then lowered to the upper one.
 
 No fast-math: every product and sum is rounded as IEEE 754 prescribes, with nothing fused or reordered, so a seed
-gives the same numbers on any machine (tests/test_shortcuts.py compares the loop with the Python moves of
-maths.Concession and with scipy's CSR product, bit for bit, signed zeros included).
+gives the same numbers whichever code ran (tests/test_shortcuts.py compares every kernel with its numpy code and the
+moves with scipy's CSR product, bit for bit, signed zeros included).
 
-numba is imported only when a process has spent a while moving states one by one (maths.COMPILE_AFTER_S), so
-commands that never do (validate, report, a single run, a run with simultaneous activation) do not load the
-compiler. Where numba cannot load or compile the loop, the moves stay in Python with one warning
-(maths._compiled_loop).
+numba is imported only when a process has spent a while in the Python code these kernels stand for
+(maths.COMPILE_AFTER_S), so commands that spend little (validate, report, a single run) do not load the compiler.
+Where numba cannot load or compile the kernels, the Python code runs on, with one warning
+(maths._compiled_kernels).
 """
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 
@@ -50,3 +54,309 @@ def moves_in_order(order, to_move, keep, pull, base, low, high, indptr, indices,
                 v = high[i, k]
             positions[i, k] = v
 
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# The rest of a round's concession, for both activations: the rule's coefficients, the simultaneous moves, how far
+# the states conceded toward each other and the reciprocity that follows. Each kernel does what the numpy code of
+# sim.maths named in its docstring does, in the order numpy does it on the wheels the project pins:
+# - a sum down the first axis of an (N, K) array adds the rows one after another, from the first (for K > 1; an
+#   (N, 1) array is summed as a vector);
+# - a sum of a contiguous vector is numpy's pairwise sum (`pairwise_sum`);
+# - einsum's salience-weighted sum of squares over K <= 7 dimensions adds the even and the odd dimensions in two
+#   lanes, each from +0.0, then the two (`weighted_square`); with more dimensions the numpy code runs instead.
+# tests/test_shortcuts.py compares each kernel with its numpy code, bit for bit.
+
+MAX_DIMS = 7  # the most dimensions for which `weighted_square` is einsum's order
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def _pairwise_block(a, start, n):  # pragma: no cover
+    """numpy's pairwise sum of a block of at most 128 numbers: eight running sums, then their tree, then the tail."""
+    if n < 8:
+        res = -0.0
+        for i in range(start, start + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[start], a[start + 1], a[start + 2], a[start + 3]
+    r4, r5, r6, r7 = a[start + 4], a[start + 5], a[start + 6], a[start + 7]
+    i = 8
+    while i < n - (n % 8):
+        r0 += a[start + i]
+        r1 += a[start + i + 1]
+        r2 += a[start + i + 2]
+        r3 += a[start + i + 3]
+        r4 += a[start + i + 4]
+        r5 += a[start + i + 5]
+        r6 += a[start + i + 6]
+        r7 += a[start + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[start + i]
+        i += 1
+    return res
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def pairwise_sum(a, start, n):  # pragma: no cover
+    """numpy's pairwise sum of a[start:start + n] (numpy/_core/src/umath/loops_utils.h.src): blocks of up to 128
+    numbers; a longer run is split at half its length rounded down to a multiple of 8 and the two halves' sums added.
+
+    The recursion is unrolled onto a stack (numba's cache cannot reload a recursive function)."""
+    if n <= 128:
+        return _pairwise_block(a, start, n)
+    starts = np.empty(256, np.intp)  # pending runs: start, length, and whether their halves are summed already
+    lengths = np.empty(256, np.intp)
+    halves_done = np.empty(256, np.bool_)
+    sums = np.empty(128)
+    top = 0
+    level = 0
+    starts[0], lengths[0], halves_done[0] = start, n, False
+    top = 1
+    while top > 0:
+        top -= 1
+        s, m, done = starts[top], lengths[top], halves_done[top]
+        if m <= 128:
+            sums[level] = _pairwise_block(a, s, m)
+            level += 1
+        elif done:
+            level -= 1
+            sums[level - 1] = sums[level - 1] + sums[level]
+        else:
+            half = m // 2
+            half -= half % 8
+            starts[top], lengths[top], halves_done[top] = s, m, True
+            starts[top + 1], lengths[top + 1], halves_done[top + 1] = s + half, m - half, False
+            starts[top + 2], lengths[top + 2], halves_done[top + 2] = s, half, False
+            top += 3
+    return sums[0]
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def weighted_square(salience, i, gap):  # pragma: no cover
+    """sum_k s_ik * (g_k * g_k) as einsum adds it for K <= MAX_DIMS: even and odd k in two lanes from +0.0."""
+    even = 0.0
+    odd = 0.0
+    for k in range(gap.shape[0]):
+        p = salience[i, k] * (gap[k] * gap[k])
+        if k % 2 == 0:
+            even += p
+        else:
+            odd += p
+    return even + odd
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def coefficients(ideal, draft, weights, flexibility, willingness, reach, rate, anchor, noise):  # pragma: no cover
+    """keep, pull, base (N, K) of maths.Concession.__init__."""
+    n, n_dims = weights.shape
+    keep = np.empty((n, n_dims))
+    pull = np.empty((n, n_dims))
+    base = np.empty((n, n_dims))
+    for i in range(n):
+        step = rate * noise[i]
+        if not step <= 0.5:  # np.minimum(step, 0.5), NaN kept
+            step = 0.5 if step == step else step
+        scale = flexibility[i] * willingness[i]
+        home = (1.0 - flexibility[i]) * anchor
+        for k in range(n_dims):
+            yielding = scale * weights[i, k]
+            keep[i, k] = 1.0 - step * (yielding * (1.0 + reach[i]) + home)
+            pull[i, k] = step * yielding
+            base[i, k] = step * (yielding * draft[k] + home * ideal[i, k])
+    return keep, pull, base
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def simultaneous_moves(to_move, keep, pull, base, low, high, indptr, indices, data, positions):  # pragma: no cover
+    """maths.Concession.simultaneous: every state that is `to_move` moves on the same snapshot; a new array."""
+    n, n_dims = positions.shape
+    moved = positions.copy()
+    for i in range(n):
+        if not to_move[i]:
+            continue
+        start, stop = indptr[i], indptr[i + 1]
+        for k in range(n_dims):
+            s = 0.0
+            for q in range(start, stop):
+                s += data[q] * positions[indices[q], k]
+            v = keep[i, k] * positions[i, k] + pull[i, k] * s + base[i, k]
+            if v < low[i, k]:
+                v = low[i, k]
+            if v > high[i, k]:
+                v = high[i, k]
+            moved[i, k] = v
+    return moved
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def concession_toward(before, after, salience, capability, engaged):  # pragma: no cover
+    """received, given (N,) of maths.concession_toward."""
+    n, n_dims = before.shape
+    w = np.empty(n)
+    for i in range(n):
+        w[i] = capability[i] * (1.0 if engaged[i] else 0.0)
+    total = pairwise_sum(w, 0, n)
+    received = np.zeros(n)
+    given = np.zeros(n)
+    if total <= 0.0:
+        return received, given
+    sum_before = np.empty(n_dims)
+    sum_after = np.empty(n_dims)
+    for k in range(n_dims):
+        sum_before[k] = w[0] * before[0, k]
+        sum_after[k] = w[0] * after[0, k]
+    if n_dims == 1:  # an (N, 1) array is contiguous down its first axis: numpy sums it pairwise
+        column = np.empty(n)
+        for i in range(n):
+            column[i] = w[i] * before[i, 0]
+        sum_before[0] = pairwise_sum(column, 0, n)
+        for i in range(n):
+            column[i] = w[i] * after[i, 0]
+        sum_after[0] = pairwise_sum(column, 0, n)
+    else:
+        for i in range(1, n):
+            for k in range(n_dims):
+                sum_before[k] += w[i] * before[i, k]
+                sum_after[k] += w[i] * after[i, k]
+    gap = np.empty(n_dims)
+    for i in range(n):
+        rest = total - w[i]
+        if not rest >= 1e-300:
+            rest = 1e-300 if rest == rest else rest
+        for k in range(n_dims):
+            gap[k] = (sum_before[k] - w[i] * before[i, k]) / rest - before[i, k]
+        apart = np.sqrt(weighted_square(salience, i, gap))
+        for k in range(n_dims):
+            gap[k] = (sum_after[k] - w[i] * after[i, k]) / rest - before[i, k]
+        r = apart - np.sqrt(weighted_square(salience, i, gap))
+        for k in range(n_dims):
+            gap[k] = (sum_before[k] - w[i] * before[i, k]) / rest - after[i, k]
+        g = apart - np.sqrt(weighted_square(salience, i, gap))
+        received[i] = r if r >= 0.0 or r != r else 0.0
+        given[i] = g if g >= 0.0 or g != g else 0.0
+    return received, given
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def reciprocity_factor(received, given, strength):  # pragma: no cover
+    """maths.reciprocity_factor."""
+    n = received.shape[0]
+    out = np.empty(n)
+    for i in range(n):
+        ratio = received[i] / given[i] if given[i] > 1e-9 else 1.0
+        out[i] = (1.0 - strength) + strength * (1.0 if 1.0 <= ratio else ratio)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# The chair's search and the states' answers weigh a batch of T texts at once (sim.model.decisions). The kernels
+# below stand for the numpy code of sim.maths named in each docstring, in numpy's order as above; an (N, T) array
+# summed down its first axis with T = 1 is a vector, summed pairwise.
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def distance_matrix(points, texts, salience):  # pragma: no cover
+    """maths.distance_matrix (N, T), for K <= MAX_DIMS."""
+    n, n_dims = points.shape
+    n_texts = texts.shape[0]
+    out = np.empty((n, n_texts))
+    gap = np.empty(n_dims)
+    for i in range(n):
+        for t in range(n_texts):
+            for k in range(n_dims):
+                gap[k] = texts[t, k] - points[i, k]
+            out[i, t] = np.sqrt(weighted_square(salience, i, gap))
+    return out
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def mandate_share(position, texts, salience, to_ideal):  # pragma: no cover
+    """maths.mandate_share (N, T) given the texts' distances from the ideals, for K <= MAX_DIMS."""
+    to_mandate = distance_matrix(position, texts, salience)
+    n, n_texts = to_mandate.shape
+    for i in range(n):
+        for t in range(n_texts):
+            share = 1.0 - to_mandate[i, t] / to_ideal[i, t] if to_ideal[i, t] > 1e-12 else 1.0
+            if not (share >= 0.0 or share != share):
+                share = 0.0
+            if not (share <= 1.0 or share != share):
+                share = 1.0
+            to_mandate[i, t] = share
+    return to_mandate
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def _column_sums(values):  # pragma: no cover
+    """values.sum(axis=0) of an (N, T) array as numpy adds it: rows one after another, or pairwise when T = 1."""
+    n, n_texts = values.shape
+    sums = np.empty(n_texts)
+    if n_texts == 1:
+        column = np.empty(n)
+        for i in range(n):
+            column[i] = values[i, 0]
+        sums[0] = pairwise_sum(column, 0, n)
+        return sums
+    for t in range(n_texts):
+        sums[t] = values[0, t]
+    for i in range(1, n):
+        for t in range(n_texts):
+            sums[t] += values[i, t]
+    return sums
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def declarations(utility, reservation, members, weight, engaged, base_cost, isolation_cost, mandate_cost,
+                 mandate):  # pragma: no cover
+    """maths.declarations: each state's declaration (N, T) int8 and its cost of objecting (N, T)."""
+    n, n_texts = utility.shape
+    everyone = True
+    for i in range(n):
+        if not engaged[i]:
+            everyone = False
+    others = np.empty(n)
+    for i in range(n):
+        others[i] = 1.0 / (1.0 - weight[i]) if weight[i] < 1.0 else 0.0
+    fixed = np.empty((n, n_texts))
+    for i in range(n):
+        for t in range(n_texts):
+            fixed[i, t] = base_cost + mandate_cost * mandate[i, t]
+    objecting = np.zeros((n, n_texts), np.bool_)
+    now = np.empty((n, n_texts), np.bool_)
+    quiet = np.empty((n, n_texts))
+    cost = np.empty((n, n_texts))
+    for _ in range(n + 1):
+        for i in range(n):
+            for t in range(n_texts):
+                quiet[i, t] = 0.0 if objecting[i, t] else weight[i]
+        total = _column_sums(quiet)
+        same = True
+        for i in range(n):
+            for t in range(n_texts):
+                share = (total[t] - quiet[i, t]) * others[i]
+                if not (share >= 0.0 or share != share):
+                    share = 0.0
+                if not (share <= 1.0 or share != share):
+                    share = 1.0
+                c = fixed[i, t] + isolation_cost * share
+                cost[i, t] = c
+                o = utility[i, t] < reservation[i] - c
+                if not everyone:
+                    o = o and engaged[i]
+                now[i, t] = o
+                if o != objecting[i, t]:
+                    same = False
+        if same:
+            break
+        objecting, now = now, objecting
+    decl = np.empty((n, n_texts), np.int8)
+    for i in range(n):
+        for t in range(n_texts):
+            if objecting[i, t]:
+                decl[i, t] = -1
+            elif engaged[i] and (members[i, t] or utility[i, t] > reservation[i] + 1e-12):
+                decl[i, t] = 1
+            else:
+                decl[i, t] = 0
+    return decl, cost

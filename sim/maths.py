@@ -62,8 +62,14 @@ def distance_matrix(points: np.ndarray, texts: np.ndarray, salience: np.ndarray)
     """Distance of each state (N,K) to each of J texts (J,K), weighted by the state's salience: (N,J)."""
     if len(texts) == 0:
         return np.zeros((len(points), 0))
+    kernels = _kernels() if points.shape[1] <= _MAX_DIMS else None
+    if kernels is not None:
+        return kernels.distance_matrix(points, texts, salience)
+    start = time.perf_counter()
     gap = texts[None, :, :] - points[:, None, :]
-    return np.sqrt(np.einsum("nk,njk->nj", salience, gap * gap))
+    distance = np.sqrt(np.einsum("nk,njk->nj", salience, gap * gap))
+    _in_python(start)
+    return distance
 
 
 def compromise(positions: np.ndarray, salience: np.ndarray, capability: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -254,12 +260,18 @@ def mandate_share(position: np.ndarray, ideal: np.ndarray, texts: np.ndarray, sa
     0 while the mandate is at the ideal, 1 when the mandate is the text itself: blocking a text that one's own
     delegation has all but put forward costs credibility (an audience cost, Fearon 1994).
     """
-    to_mandate = distance_matrix(position, texts, salience)
     if to_ideal is None:  # the loss of each text, when the caller has not computed it already
         to_ideal = distance_matrix(ideal, texts, salience)
+    kernels = _kernels() if position.shape[1] <= _MAX_DIMS and len(texts) else None
+    if kernels is not None:
+        return kernels.mandate_share(position, texts, salience, to_ideal)
+    to_mandate = distance_matrix(position, texts, salience)
+    start = time.perf_counter()
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(to_ideal > 1e-12, 1.0 - to_mandate / to_ideal, 1.0)
-    return np.minimum(np.maximum(share, 0.0, out=share), 1.0, out=share)
+    np.minimum(np.maximum(share, 0.0, out=share), 1.0, out=share)
+    _in_python(start)
+    return share
 
 
 OBJECT, SILENT, SUPPORT = -1, 0, 1
@@ -277,6 +289,11 @@ def declarations(utility, reservation, members, weight, engaged, base_cost, isol
     would sign or is better off with the treaty than without; otherwise it stays silent (it lets the text pass and
     may dissociate from it).
     """
+    kernels = _kernels()
+    if kernels is not None:
+        return kernels.declarations(utility, reservation, members, weight, engaged, float(base_cost),
+                                    float(isolation_cost), float(mandate_cost), mandate)
+    start = time.perf_counter()
     r = reservation[:, None]
     live = engaged[:, None]
     everyone = bool(engaged.all())
@@ -298,6 +315,7 @@ def declarations(utility, reservation, members, weight, engaged, base_cost, isol
             break
         objecting = now
     decl = np.where(objecting, OBJECT, np.where(live & (members | (utility > r + 1e-12)), SUPPORT, SILENT))
+    _in_python(start)
     return decl.astype(np.int8), cost
 
 
@@ -357,8 +375,14 @@ def reciprocity_factor(received: np.ndarray, given: np.ndarray, strength: float)
     them; with strength 1 it matches their concessions (tit for tat: Axelrod 1984; conditional cooperation: Fischbacher,
     Gaechter and Fehr 2001). A state that has given nothing yet (first round, or no room) is not held back.
     """
+    kernels = _kernels()
+    if kernels is not None:
+        return kernels.reciprocity_factor(received, given, float(strength))
+    start = time.perf_counter()
     ratio = np.divide(received, given, out=np.ones_like(given), where=given > 1e-9)
-    return (1.0 - strength) + strength * np.minimum(1.0, ratio, out=ratio)
+    factor = (1.0 - strength) + strength * np.minimum(1.0, ratio, out=ratio)
+    _in_python(start)
+    return factor
 
 
 def concession_toward(before: np.ndarray, after: np.ndarray, salience: np.ndarray, capability: np.ndarray,
@@ -369,10 +393,15 @@ def concession_toward(before: np.ndarray, after: np.ndarray, salience: np.ndarra
     closer that centre came to the state's own position, `given` how much closer the state came to the centre (both
     salience-weighted distances from the state's point of view).
     """
+    kernels = _kernels() if before.shape[1] <= _MAX_DIMS else None
+    if kernels is not None:
+        return kernels.concession_toward(before, after, salience, capability, engaged)
+    start = time.perf_counter()
     w = capability * engaged
     total = w.sum()
     if total <= 0:
         zero = np.zeros(len(w))
+        _in_python(start)
         return zero, zero
     rest = np.maximum(total - w, 1e-300)[:, None]
     weighted_before, weighted_after = w[:, None] * before, w[:, None] * after
@@ -381,7 +410,9 @@ def concession_toward(before: np.ndarray, after: np.ndarray, salience: np.ndarra
     apart = weighted_distance(before, centre_before, salience)
     received = apart - weighted_distance(before, centre_after, salience)
     given = apart - weighted_distance(after, centre_before, salience)
-    return np.maximum(received, 0.0, out=received), np.maximum(given, 0.0, out=given)
+    np.maximum(received, 0.0, out=received), np.maximum(given, 0.0, out=given)
+    _in_python(start)
+    return received, given
 
 
 def required_mandate_move(position, ideal, text, salience, low, high, need, mandate_cost, steps: int = 200):
@@ -531,6 +562,15 @@ class Concession:
 
     def __init__(self, ideal, draft, weights, flexibility, partners: Partners, movers, rate, anchor, noise, low,
                  high, willingness=None):
+        self.partners, self.movers, self.low, self.high = partners, movers, low, high
+        kernels = _kernels()
+        if kernels is not None:
+            if willingness is None:
+                willingness = np.ones(len(flexibility))  # flexibility * 1.0 is flexibility, to the last digit
+            self.keep, self.pull, self.base = kernels.coefficients(ideal, draft, weights, flexibility, willingness,
+                                                                   partners.reach, float(rate), float(anchor), noise)
+            return
+        start = time.perf_counter()
         step = np.minimum(rate * noise, 0.5)[:, None]
         # willingness (N,): reciprocity and the chance of ratifying the draft scale how far a state yields
         scale = flexibility if willingness is None else flexibility * willingness
@@ -540,31 +580,38 @@ class Concession:
         self.keep = 1.0 - step * (yielding * (1.0 + reach) + home)
         self.pull = step * yielding
         self.base = step * (yielding * draft[None, :] + home * ideal)
-        self.partners, self.movers, self.low, self.high = partners, movers, low, high
+        _in_python(start)
 
     def simultaneous(self, positions: np.ndarray) -> np.ndarray:
         """New positions when every state concedes on the same snapshot."""
+        kernels = _kernels()
+        if kernels is not None:
+            return kernels.simultaneous_moves(self.movers, self.keep, self.pull, self.base, self.low, self.high,
+                                              self.partners.indptr, self.partners.indices, self.partners.data,
+                                              positions)
+        start = time.perf_counter()
         moved = self.keep * positions + self.pull * self.partners.pulled(positions) + self.base
         np.minimum(np.maximum(moved, self.low, out=moved), self.high, out=moved)
-        return np.where(self.movers[:, None], moved, positions)
+        moved = np.where(self.movers[:, None], moved, positions)
+        _in_python(start)
+        return moved
 
     def move_in_order(self, order: list[int], positions: np.ndarray) -> None:
         """The states of `order` concede one after another, in that order, each reading where the others stand at
         that moment (random sequential activation), in place. States that are not movers stay.
 
-        Short jobs move the states in Python; once its Python moves have taken a process `COMPILE_AFTER_S`
-        seconds it switches to the compiled loop of sim.kernels, whose loading (numba: about a second) then pays for
-        itself. Both do the same arithmetic in the same order, so which one ran never changes a number."""
-        global _python_seconds
-        compiled = _forced if _forced is not None else _python_seconds >= COMPILE_AFTER_S
-        kernel = _compiled_loop() if compiled else None
-        if kernel is None:
+        Short jobs move the states in Python; once the code sim.kernels stands for has taken a process
+        `COMPILE_AFTER_S` seconds it switches to the compiled loop, whose loading (numba: about a second) then pays
+        for itself. Both do the same arithmetic in the same order, so which one ran never changes a number."""
+        kernels = _kernels()
+        if kernels is None:
             start = time.perf_counter()
             self._move_in_python(order, positions)
-            _python_seconds += time.perf_counter() - start
+            _in_python(start)
             return
-        kernel(np.asarray(order, dtype=np.intp), self.movers, self.keep, self.pull, self.base, self.low, self.high,
-               self.partners.indptr, self.partners.indices, self.partners.data, positions)
+        kernels.moves_in_order(np.asarray(order, dtype=np.intp), self.movers, self.keep, self.pull, self.base,
+                               self.low, self.high, self.partners.indptr, self.partners.indices, self.partners.data,
+                               positions)
 
     def _move_in_python(self, order: list[int], positions: np.ndarray) -> None:
         """`move_in_order` in Python floats, which round each product and sum as the compiled loop does.
@@ -603,42 +650,66 @@ class Concession:
             positions[i] = new
 
 
-# Random activation moves the states one by one (`Concession.move_in_order`): in Python until those moves have taken
-# the process COMPILE_AFTER_S seconds (a single run of a 193-state scenario takes a tenth of that), then in the
-# compiled loop of sim.kernels. The switch is on time, not on a count of moves, because a move's cost in Python
-# grows with the state's partners and the loop's loading costs the same whatever the scenario.
+# The concession phase (the rule's coefficients, the moves in both activations, the concessions toward each other and
+# reciprocity) and the heart of a batch evaluation (distances of texts, mandate shares, declarations) run in numpy and
+# Python until they have taken the process COMPILE_AFTER_S seconds (a single run of a 193-state scenario takes a tenth
+# of that), then in the compiled kernels of sim.kernels, whose loading (numba: about a second) then pays for itself.
+# Both do the same arithmetic in the same order, so which one ran never changes a number. The switch is on time, not
+# on a count of calls, because a call's cost in Python grows with the states and their partners and the kernels'
+# loading costs the same whatever the scenario.
 COMPILE_AFTER_S = 2.0
 _python_seconds = 0.0
 _forced: bool | None = None  # set by compiled_moves
+_MAX_DIMS = 7  # sim.kernels.MAX_DIMS, without importing numba: with more dimensions, sums over them stay in numpy
 
 
-_loop: list = []  # the compiled loop once loaded, or None if it could not be
+def _in_python(start: float) -> None:
+    """Count the time since `start` (time.perf_counter) as spent in Python code that sim.kernels stands for."""
+    global _python_seconds
+    _python_seconds += time.perf_counter() - start
 
 
-def _compiled_loop():
-    """sim.kernels.moves_in_order, loaded on first use; None, with one warning, where numba cannot load or compile
-    it (the moves then stay in Python: slower, the same numbers)."""
-    if not _loop:
+def _kernels():
+    """sim.kernels once the process has spent COMPILE_AFTER_S seconds in the Python code the kernels stand for (or
+    when compiled_moves forces it), and if it could be loaded; else None."""
+    compiled = _forced if _forced is not None else _python_seconds >= COMPILE_AFTER_S
+    return _compiled_kernels() if compiled else None
+
+
+_loaded: list = []  # the kernels once loaded, or None if they could not be
+
+
+def _compiled_kernels():
+    """sim.kernels, loaded and tried on first use; None, with one warning, where numba cannot load or compile it
+    (the code they stand for then runs in numpy and Python: slower, the same numbers)."""
+    if not _loaded:
         try:
-            from . import kernels  # loads the compiler only when a process has moved many states one by one
+            from . import kernels  # loads the compiler only when a process has spent a while in that code
 
-            probe = np.zeros((1, 1))
-            kernels.moves_in_order(np.zeros(1, np.intp), np.zeros(1, bool), probe, probe, probe, probe, probe,
-                                   np.zeros(2, np.intp), np.zeros(0, np.intp), np.zeros(0), probe.copy())
-            _loop.append(kernels.moves_in_order)
-        except Exception as exc:  # noqa: BLE001 - whatever fails, the Python moves give the same numbers
+            one, flag, point = np.zeros((1, 1)), np.zeros(1, bool), np.zeros(1)
+            csr = (np.zeros(2, np.intp), np.zeros(0, np.intp), np.zeros(0))
+            kernels.moves_in_order(np.zeros(1, np.intp), flag, one, one, one, one, one, *csr, one.copy())
+            kernels.simultaneous_moves(flag, one, one, one, one, one, *csr, one)
+            kernels.coefficients(one, point, one, point, point, point, 0.1, 0.1, point)
+            kernels.concession_toward(one, one, one, point, flag)
+            kernels.reciprocity_factor(point, point, 0.5)
+            kernels.mandate_share(one, one, one, kernels.distance_matrix(one, one, one))
+            kernels.declarations(one, point, np.zeros((1, 1), bool), point, flag, 0.1, 0.1, 0.1, one)
+            assert kernels.MAX_DIMS == _MAX_DIMS
+            _loaded.append(kernels)
+        except Exception as exc:  # noqa: BLE001 - whatever fails, the Python code gives the same numbers
             import warnings
 
-            warnings.warn(f"random activation's compiled loop could not be loaded ({type(exc).__name__}: {exc}); "
-                          f"the states move in Python, with the same results, more slowly", RuntimeWarning,
-                          stacklevel=3)
-            _loop.append(None)
-    return _loop[0]
+            warnings.warn(f"the model's compiled kernels could not be loaded ({type(exc).__name__}: "
+                          f"{exc}); the model runs on in numpy and Python, with the same results, more slowly",
+                          RuntimeWarning, stacklevel=3)
+            _loaded.append(None)
+    return _loaded[0]
 
 
 def compiled_moves(on: bool | None) -> None:
-    """Move states one by one in the compiled loop (True) or in Python (False) from now on, or switch by time as
-    usual (None): for tests and benchmarks; results are the same either way."""
+    """Run the code sim.kernels stands for compiled (True) or in numpy and Python (False) from now on, or switch by
+    time as usual (None): for tests and benchmarks; results are the same either way."""
     global _forced
     _forced = on
 

@@ -76,8 +76,8 @@ def test_a_move_adds_partner_pulls_as_the_sparse_product_does(k, compiled, moves
         assert np.array_equal(np.delete(positions, i, axis=0), np.delete(start, i, axis=0))
 
 
-def test_where_the_compiled_loop_cannot_load_the_states_move_in_python_with_one_warning(moves, monkeypatch):
-    """If numba cannot load or compile the loop, a run past the switch warns once and moves the states in Python:
+def test_where_the_compiled_kernels_cannot_load_the_states_move_in_python_with_one_warning(moves, monkeypatch):
+    """If numba cannot load or compile the kernels, a run past the switch warns once and moves the states in Python:
     the same positions, no crash part-way through a sweep."""
     import sys
 
@@ -86,14 +86,14 @@ def test_where_the_compiled_loop_cannot_load_the_states_move_in_python_with_one_
     expected = start.copy()
     moves(False)
     rule.move_in_order(order, expected)
-    monkeypatch.setattr(maths, "_loop", [])
+    monkeypatch.setattr(maths, "_loaded", [])
     import sim
 
     monkeypatch.setitem(sys.modules, "sim.kernels", None)  # `from . import kernels` now raises ImportError
     monkeypatch.delattr(sim, "kernels", raising=False)
     moves(True)
     positions = start.copy()
-    with pytest.warns(RuntimeWarning, match="compiled loop could not be loaded"):
+    with pytest.warns(RuntimeWarning, match="compiled kernels could not be loaded"):
         rule.move_in_order(order, positions)
     assert np.array_equal(positions, expected)
     again = start.copy()
@@ -135,12 +135,94 @@ def test_partner_rows_are_the_sparse_matrix_rows():
     assert partners.data.tolist() == csr.data.tolist()
 
 
-def test_a_run_is_the_same_whichever_way_the_states_moved(moves, scenarios_dir):
-    """A whole run with random activation and coalitions gives the same summary and tables, to the last digit,
-    with the states moved in Python or by the compiled loop."""
+def _numpy_and_compiled(moves, function, *args):
+    moves(False)
+    numpy_result = function(*args)
+    moves(True)
+    return numpy_result, function(*args)
+
+
+def _same_bits(a, b) -> bool:
+    a, b = (a, b) if isinstance(a, tuple) else ((a,), (b,))
+    return all(x.dtype == y.dtype and x.shape == y.shape and x.tobytes() == y.tobytes() for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 7, 9])
+def test_the_concession_kernels_give_numpys_numbers_to_the_last_digit(k, moves):
+    """Each compiled kernel of the concession phase (sim.kernels) gives the numbers of the numpy code it stands for,
+    bit for bit, on random cases of 1 to 250 states: the rule's coefficients, the simultaneous moves, how far the
+    states conceded toward each other (pairwise and einsum sums reproduced; with more dimensions than
+    kernels.MAX_DIMS numpy's code runs) and the reciprocity factor."""
+    plain_order = 0  # cases where adding the dimensions one after another would not have been einsum's sum
+    for seed in range(25):
+        rng = np.random.default_rng(100 * k + seed)
+        n = int(rng.integers(1, 250))
+        engaged = rng.random(n) < 0.9
+        salience = maths.normalise_salience(rng.random((n, k)) + 0.01)
+        capability = rng.random(n)
+        trust = np.where(rng.random((n, n)) < 0.2, rng.random((n, n)), 0.0)
+        partners = maths.Partners(maths.partner_weights(trust, capability, engaged))
+        ideal, draft, flexibility = rng.random((n, k)), rng.random(k), rng.random(n)
+        low = np.minimum(ideal, 0.5 * rng.random((n, k)))
+        high = np.maximum(ideal, 1.0 - 0.3 * rng.random((n, k)))
+        args = (ideal, draft, maths.concession_weights(salience), flexibility, partners, rng.random(n) < 0.8, 0.3,
+                0.2, rng.lognormal(0.0, 0.4, n), low, high, rng.random(n) if seed % 3 else None)
+        python_rule, compiled_rule = _numpy_and_compiled(moves, maths.Concession, *args)
+        for name in ("keep", "pull", "base"):
+            assert _same_bits(getattr(python_rule, name), getattr(compiled_rule, name)), name
+        before = np.clip(rng.random((n, k)), low, high)
+        assert _same_bits(*_numpy_and_compiled(moves, python_rule.simultaneous, before))
+        after = python_rule.simultaneous(before)
+        toward = _numpy_and_compiled(moves, maths.concession_toward, before, after, salience, capability, engaged)
+        assert _same_bits(*toward)
+        received, given = toward[0]
+        given = np.where(rng.random(n) < 0.2, 0.0, given)
+        assert _same_bits(*_numpy_and_compiled(moves, maths.reciprocity_factor, received, given, 0.6))
+        gap = after - before
+        products = salience * (gap * gap)
+        plain_order += not np.array_equal(np.cumsum(products, axis=1)[:, -1],
+                                          np.einsum("nk,nk->n", salience, gap * gap))
+    if 3 <= k <= 7:
+        assert plain_order > 0  # the cases tell einsum's order from a plain one, so the test could fail
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5, 7, 8])
+def test_the_search_kernels_give_numpys_numbers_to_the_last_digit(k, moves):
+    """The compiled kernels of a batch evaluation give the numbers of the numpy code they stand for, bit for bit, on
+    random cases of 1 to 200 states and 1 to 20 texts: the distances of texts from ideals, the mandate shares, and
+    the declarations and costs of objecting (a fixed point reached by iteration, with the others' weights summed
+    down the states as numpy sums them). With more than kernels.MAX_DIMS dimensions numpy's code runs."""
+    objections = 0
+    for seed in range(25):
+        rng = np.random.default_rng(1000 * k + seed)
+        n, t = int(rng.integers(1, 200)), int(rng.integers(1, 21))
+        ideal, position, texts = rng.random((n, k)), rng.random((n, k)), rng.random((t, k))
+        texts[0] = ideal[0]  # a text at a state's ideal: its mandate share is 1 by definition
+        salience = maths.normalise_salience(rng.random((n, k)) + 0.01)
+        loss = _numpy_and_compiled(moves, maths.distance_matrix, ideal, texts, salience)
+        assert _same_bits(*loss)
+        assert _same_bits(*_numpy_and_compiled(moves, maths.mandate_share, position, ideal, texts, salience,
+                                               loss[0]))
+        engaged = rng.random(n) < (1.0 if seed % 2 else 0.85)
+        weight = maths.vote_weights("consensus", np.ones(n), engaged)
+        reservation = rng.random(n) * 0.3
+        utility = reservation[:, None] + 0.3 * rng.standard_normal((n, t))
+        members = utility > reservation[:, None] + 0.1
+        mandate = rng.random((n, t))
+        answers = _numpy_and_compiled(moves, maths.declarations, utility, reservation, members, weight, engaged,
+                                      0.05, 0.2, 0.1, mandate)
+        assert _same_bits(*answers)
+        objections += int((answers[0][0] == maths.OBJECT).sum())
+    assert objections > 0  # the cases reach the iteration, not only its first step
+
+
+@pytest.mark.parametrize("activation", ["random", "simultaneous"])
+def test_a_run_is_the_same_whichever_way_the_states_moved(activation, moves, scenarios_dir):
+    """A whole run with coalitions gives the same summary and tables, to the last digit, with the concession phase
+    in numpy and Python or in the compiled kernels, in both activations."""
     from sim.runner import run_once
 
-    scenario = load_scenario(scenarios_dir / "global_stalemate.yaml", {"protocol.activation": "random"})
+    scenario = load_scenario(scenarios_dir / "global_stalemate.yaml", {"protocol.activation": activation})
     results = []
     for compiled in (False, True):
         moves(compiled)
