@@ -8,9 +8,9 @@ rounds alone) is printed with the chair's search cost per round and per search, 
 (tracemalloc, measured on a separate run so that tracing does not slow the timed ones) and the process's peak
 resident memory. Targets on a 2-core machine: 193 states in at most 0.5 s (random) and 0.1 s (simultaneous).
 
-Random activation moves the states one by one: in Python until those moves have taken a process
-maths.COMPILE_AFTER_S seconds, then in the compiled loop of sim.kernels (the same numbers). The random case is
-timed both ways, and the last line is what loading the compiled loop costs a new process, once.
+The concession phase and the heart of a batch evaluation run in numpy and Python until they have taken a process
+maths.COMPILE_AFTER_S seconds, then in the compiled kernels of sim.kernels (the same numbers). Each 193-state case is
+timed both ways, and the last lines say what loading the kernels costs a new process, once.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def search_cost(scenario) -> dict:
 
 @contextlib.contextmanager
 def moves(compiled: bool):
-    """Random activation's one-by-one moves in the compiled loop (True) or in Python (False) for every run inside."""
+    """The code sim.kernels stands for compiled (True) or in numpy and Python (False), for every run inside."""
     maths.compiled_moves(compiled)
     try:
         yield
@@ -101,10 +101,9 @@ def measure(scenario, repeats: int, compiled: bool) -> dict:
 
 
 def loading_cost() -> float:
-    """Seconds a new process spends loading the compiled loop (importing numba, reading its cache) on first use."""
-    code = ("import time, numpy as np; t = time.perf_counter(); from sim import kernels; z = np.zeros((2, 1)); "
-            "kernels.moves_in_order(np.arange(2), np.ones(2, bool), z, z, z, z, z, np.zeros(3, np.intp), "
-            "np.zeros(0, np.intp), np.zeros(0), z.copy()); print(time.perf_counter() - t)")
+    """Seconds a new process spends loading the compiled kernels (importing numba, reading its cache) on first use."""
+    code = ("import time; t = time.perf_counter(); from sim import maths; maths.compiled_moves(True); "
+            "assert maths._kernels() is not None; print(time.perf_counter() - t)")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True)  # fills the cache
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True)
     return float(out.stdout)
@@ -127,10 +126,11 @@ def main() -> None:
     wpcnt = load_scenario(ROOT / "scenarios" / "wpcnt.yaml")
     cases = {
         "193 states, random activation": (random, True),
-        "193 states, random, moves in Python": (random, False),
+        "193 states, random, in numpy and Python": (random, False),
         "193 states, simultaneous activation": (simultaneous, True),
+        "193 states, simultaneous, numpy and Python": (simultaneous, False),
         "scenarios/wpcnt.yaml (random)": (wpcnt, True),
-        "scenarios/wpcnt.yaml, moves in Python": (wpcnt, False),
+        "scenarios/wpcnt.yaml, in numpy and Python": (wpcnt, False),
     }
     print(f"{'case':40s} {'median s':>9s} {'min s':>8s} {'max s':>8s} {'rounds s':>9s} {'rounds':>7s} "
           f"{'peak alloc MB':>14s} {'search ms/round':>16s} {'ms/search':>10s} {'searches':>9s} {'candidates':>11s}")
@@ -139,8 +139,8 @@ def main() -> None:
         print(f"{name:40s} {m['median_s']:9.4f} {m['min_s']:8.4f} {m['max_s']:8.4f} {m['rounds_s']:9.4f} "
               f"{m['rounds']:7.0f} {m['peak_alloc_mb']:14.2f} {m['search_ms_per_round']:16.3f} "
               f"{m['ms_per_search']:10.3f} {m['searches']:4d}/{m['propose_rounds']:<4d} {m['candidates']:11.0f}")
-    print(f"loading the compiled loop of sim.kernels in a new process: {loading_cost():.2f} s, once "
-          f"(a process moves states in Python until that has taken it {maths.COMPILE_AFTER_S:g} s)")
+    print(f"loading the compiled kernels of sim.kernels in a new process: {loading_cost():.2f} s, once "
+          f"(a process runs that code in numpy and Python until it has taken {maths.COMPILE_AFTER_S:g} s)")
     print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())} "
           f"(on {len(os.sched_getaffinity(0))} cores: figures are only as quiet as the machine)")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

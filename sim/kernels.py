@@ -360,3 +360,32 @@ def declarations(utility, reservation, members, weight, engaged, base_cost, isol
             else:
                 decl[i, t] = 0
     return decl, cost
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def compromise(positions, salience, capability, mask):  # pragma: no cover
+    """maths.compromise's usual case: the weighted mean of the positions of the states in `mask` (K,), and whether
+    every dimension has a positive total weight (if not, the caller's numpy code handles that case)."""
+    n, n_dims = positions.shape
+    m = 0
+    for i in range(n):
+        if mask[i]:
+            m += 1
+    weights = np.empty((m, n_dims))
+    weighted = np.empty((m, n_dims))
+    row = 0
+    for i in range(n):
+        if mask[i]:
+            for k in range(n_dims):
+                w = salience[i, k] * capability[i]
+                weights[row, k] = w
+                weighted[row, k] = w * positions[i, k]
+            row += 1
+    total = _column_sums(weights)
+    text = _column_sums(weighted)
+    usual = True
+    for k in range(n_dims):
+        if not total[k] > 0:
+            usual = False
+        text[k] = text[k] / total[k] if total[k] != 0.0 else 0.0
+    return text, usual

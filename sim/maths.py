@@ -80,6 +80,18 @@ def compromise(positions: np.ndarray, salience: np.ndarray, capability: np.ndarr
     """
     if not mask.any():
         return np.full(positions.shape[1], 0.5)
+    kernels = _kernels()
+    if kernels is not None:
+        text, usual = kernels.compromise(positions, salience, capability, mask)
+        if usual:
+            return text
+    start = time.perf_counter()
+    text = _compromise(positions, salience, capability, mask)
+    _in_python(start)
+    return text
+
+
+def _compromise(positions, salience, capability, mask):
     weights = salience[mask] * capability[mask, None]
     total = weights.sum(axis=0)
     points = positions[mask]
@@ -651,7 +663,8 @@ class Concession:
 
 
 # The concession phase (the rule's coefficients, the moves in both activations, the concessions toward each other and
-# reciprocity) and the heart of a batch evaluation (distances of texts, mandate shares, declarations) run in numpy and
+# reciprocity), the chair's compromises and the heart of a batch evaluation (distances of texts, mandate shares,
+# declarations) run in numpy and
 # Python until they have taken the process COMPILE_AFTER_S seconds (a single run of a 193-state scenario takes a tenth
 # of that), then in the compiled kernels of sim.kernels, whose loading (numba: about a second) then pays for itself.
 # Both do the same arithmetic in the same order, so which one ran never changes a number. The switch is on time, not
@@ -695,6 +708,7 @@ def _compiled_kernels():
             kernels.reciprocity_factor(point, point, 0.5)
             kernels.mandate_share(one, one, one, kernels.distance_matrix(one, one, one))
             kernels.declarations(one, point, np.zeros((1, 1), bool), point, flag, 0.1, 0.1, 0.1, one)
+            kernels.compromise(one, one, point, np.ones(1, bool))
             assert kernels.MAX_DIMS == _MAX_DIMS
             _loaded.append(kernels)
         except Exception as exc:  # noqa: BLE001 - whatever fails, the Python code gives the same numbers

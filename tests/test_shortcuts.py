@@ -189,8 +189,8 @@ def test_the_concession_kernels_give_numpys_numbers_to_the_last_digit(k, moves):
 @pytest.mark.parametrize("k", [1, 2, 3, 5, 7, 8])
 def test_the_search_kernels_give_numpys_numbers_to_the_last_digit(k, moves):
     """The compiled kernels of a batch evaluation give the numbers of the numpy code they stand for, bit for bit, on
-    random cases of 1 to 200 states and 1 to 20 texts: the distances of texts from ideals, the mandate shares, and
-    the declarations and costs of objecting (a fixed point reached by iteration, with the others' weights summed
+    random cases of 1 to 200 states and 1 to 20 texts: the distances of texts from ideals, the mandate shares, the
+    chair's compromises of a group of states, and the declarations and costs of objecting (a fixed point reached by iteration, with the others' weights summed
     down the states as numpy sums them). With more than kernels.MAX_DIMS dimensions numpy's code runs."""
     objections = 0
     for seed in range(25):
@@ -204,6 +204,9 @@ def test_the_search_kernels_give_numpys_numbers_to_the_last_digit(k, moves):
         assert _same_bits(*_numpy_and_compiled(moves, maths.mandate_share, position, ideal, texts, salience,
                                                loss[0]))
         engaged = rng.random(n) < (1.0 if seed % 2 else 0.85)
+        capability = rng.random(n) + 0.01
+        for mask in (engaged, rng.random(n) < 0.3):
+            assert _same_bits(*_numpy_and_compiled(moves, maths.compromise, position, salience, capability, mask))
         weight = maths.vote_weights("consensus", np.ones(n), engaged)
         reservation = rng.random(n) * 0.3
         utility = reservation[:, None] + 0.3 * rng.standard_normal((n, t))
