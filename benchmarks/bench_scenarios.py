@@ -4,9 +4,9 @@ activation (scenarios/un_cybercrime.yaml and its variants are the 193-state case
     python3 benchmarks/bench_scenarios.py [--repeats 7]
 
 Each scenario is run once to warm up, then with seeds 0..repeats-1; the median, min and max wall time of run_once
-(model construction included, loading the YAML not) and the median number of rounds are printed, with random
-activation's one-by-one moves in the compiled loop (what a sweep, a calibration or any process that has spent 2 s
-on those moves gets), and the median with the moves in Python (a process's first runs). The UN scenario is also
+(model construction included, loading the YAML not) and the median number of rounds are printed, with the compiled
+kernels of sim.kernels (what a sweep, a calibration or any process that has spent 2 s in the code they stand for
+gets), and the median in numpy and Python (a process's first runs). The UN scenario is also
 timed under simultaneous activation for reference.
 
 Last printed (2-core machine, Python 3.11, shared with other work):
