@@ -31,28 +31,32 @@ from numba import njit
 
 
 @njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def _move(i, keep, pull, base, low, high, indptr, indices, data, read, write):  # pragma: no cover
+    """State i's move: its new position from the positions in `read`, written to row i of `write`."""
+    start, stop = indptr[i], indptr[i + 1]
+    for k in range(read.shape[1]):
+        s = 0.0  # +0.0, then each product in turn, as scipy's CSR product adds them
+        for q in range(start, stop):
+            s += data[q] * read[indices[q], k]
+        v = keep[i, k] * read[i, k] + pull[i, k] * s + base[i, k]
+        if v < low[i, k]:
+            v = low[i, k]
+        if v > high[i, k]:
+            v = high[i, k]
+        write[i, k] = v
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
 def moves_in_order(order, to_move, keep, pull, base, low, high, indptr, indices, data, positions):  # pragma: no cover
     """Move the states of `order` (rows, in activation order) that are `to_move`, one after another, in place.
 
     keep, pull, base, low, high: (N, K) coefficients of the round's rule; indptr, indices, data: the partner weights
     A in CSR form; positions (N, K) is read and written as the states move.
     """
-    n_dims = positions.shape[1]
     for t in range(order.shape[0]):
         i = order[t]
-        if not to_move[i]:
-            continue
-        start, stop = indptr[i], indptr[i + 1]
-        for k in range(n_dims):
-            s = 0.0  # +0.0, then each product in turn, as scipy's CSR product adds them
-            for q in range(start, stop):
-                s += data[q] * positions[indices[q], k]
-            v = keep[i, k] * positions[i, k] + pull[i, k] * s + base[i, k]
-            if v < low[i, k]:
-                v = low[i, k]
-            if v > high[i, k]:
-                v = high[i, k]
-            positions[i, k] = v
+        if to_move[i]:
+            _move(i, keep, pull, base, low, high, indptr, indices, data, positions, positions)
 
 
 
@@ -171,22 +175,10 @@ def coefficients(ideal, draft, weights, flexibility, willingness, reach, rate, a
 @njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
 def simultaneous_moves(to_move, keep, pull, base, low, high, indptr, indices, data, positions):  # pragma: no cover
     """maths.Concession.simultaneous: every state that is `to_move` moves on the same snapshot; a new array."""
-    n, n_dims = positions.shape
     moved = positions.copy()
-    for i in range(n):
-        if not to_move[i]:
-            continue
-        start, stop = indptr[i], indptr[i + 1]
-        for k in range(n_dims):
-            s = 0.0
-            for q in range(start, stop):
-                s += data[q] * positions[indices[q], k]
-            v = keep[i, k] * positions[i, k] + pull[i, k] * s + base[i, k]
-            if v < low[i, k]:
-                v = low[i, k]
-            if v > high[i, k]:
-                v = high[i, k]
-            moved[i, k] = v
+    for i in range(positions.shape[0]):
+        if to_move[i]:
+            _move(i, keep, pull, base, low, high, indptr, indices, data, positions, moved)
     return moved
 
 

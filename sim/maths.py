@@ -664,9 +664,9 @@ class Concession:
 
 # The concession phase (the rule's coefficients, the moves in both activations, the concessions toward each other and
 # reciprocity), the chair's compromises and the heart of a batch evaluation (distances of texts, mandate shares,
-# declarations) run in numpy and
-# Python until they have taken the process COMPILE_AFTER_S seconds (a single run of a 193-state scenario takes a tenth
-# of that), then in the compiled kernels of sim.kernels, whose loading (numba: about a second) then pays for itself.
+# declarations) run in numpy and Python until they have taken the process COMPILE_AFTER_S seconds (a single run of a
+# 193-state scenario takes a tenth of that), then in the compiled kernels of sim.kernels, whose loading (numba: about
+# a second) then pays for itself.
 # Both do the same arithmetic in the same order, so which one ran never changes a number. The switch is on time, not
 # on a count of calls, because a call's cost in Python grows with the states and their partners and the kernels'
 # loading costs the same whatever the scenario.
