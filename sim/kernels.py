@@ -1,7 +1,8 @@
 """Compiled kernels for the parts of a round where numpy's overhead on small arrays costs many times the arithmetic:
 the states' moves one after another in random sequential activation (docs/ODD.md 7.3), the rest of the concession
-phase in both activations, and the distances, mandate shares and declarations of a batch evaluation (the chair's
-search and the states' answers).
+phase in both activations, and the distances, mandate shares, signing equilibrium, viability gap, declarations and
+the rule's verdict of a batch evaluation (the chair's search and the states' answers). The ratification chances
+(numpy's exp and power) stay in numpy.
 
 Each state's move in random activation reads the positions the others hold at that moment, so a round is a chain of
 small steps; elsewhere a round is a few dozen numpy calls on (N, K) and (N, T) arrays of a few hundred numbers each.
@@ -18,6 +19,9 @@ No fast-math: every product and sum is rounded as IEEE 754 prescribes, with noth
 gives the same numbers whichever code ran (tests/test_shortcuts.py compares every kernel with its numpy code and the
 moves with scipy's CSR product, bit for bit, signed zeros included).
 
+The small helpers called once per state or per text (`_move`, `weighted_square`) are inlined: a compiled call that
+passes a dozen arrays costs more than the arithmetic it does, and inlining changes no operation.
+
 numba is imported only when a process has spent a while in the Python code these kernels stand for
 (maths.COMPILE_AFTER_S), so commands that spend little (validate, report, a single run) do not load the compiler.
 Where numba cannot load or compile the kernels, the Python code runs on, with one warning
@@ -30,7 +34,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True, inline="always")
 def _move(i, keep, pull, base, low, high, indptr, indices, data, read, write):  # pragma: no cover
     """State i's move: its new position from the positions in `read`, written to row i of `write`."""
     start, stop = indptr[i], indptr[i + 1]
@@ -137,7 +141,7 @@ def pairwise_sum(a, start, n):  # pragma: no cover
     return sums[0]
 
 
-@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True, inline="always")
 def weighted_square(salience, i, gap):  # pragma: no cover
     """sum_k s_ik * (g_k * g_k) as einsum adds it for K <= MAX_DIMS: even and odd k in two lanes from +0.0."""
     even = 0.0
@@ -279,6 +283,15 @@ def mandate_share(position, texts, salience, to_ideal):  # pragma: no cover
     return to_mandate
 
 
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True, inline="always")
+def _all(flags):  # pragma: no cover
+    """flags.all() of a boolean vector."""
+    for flag in flags:
+        if not flag:
+            return False
+    return True
+
+
 @njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
 def _column_sums(values):  # pragma: no cover
     """values.sum(axis=0) of an (N, T) array as numpy adds it: rows one after another, or pairwise when T = 1."""
@@ -303,10 +316,7 @@ def declarations(utility, reservation, members, weight, engaged, base_cost, isol
                  mandate):  # pragma: no cover
     """maths.declarations: each state's declaration (N, T) int8 and its cost of objecting (N, T)."""
     n, n_texts = utility.shape
-    everyone = True
-    for i in range(n):
-        if not engaged[i]:
-            everyone = False
+    everyone = _all(engaged)
     others = np.empty(n)
     for i in range(n):
         others[i] = 1.0 / (1.0 - weight[i]) if weight[i] < 1.0 else 0.0
@@ -381,3 +391,177 @@ def compromise(positions, salience, capability, mask):  # pragma: no cover
             usual = False
         text[k] = text[k] / total[k] if total[k] != 0.0 else 0.0
     return text, usual
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Who would sign each text, and how far a text is from any viable membership (maths.signing_equilibrium and
+# maths.viability_gap): one stable sort per text, then running sums and maxima down the sorted states. A stable sort's
+# order is fixed by the keys alone (ties keep the row order), so numba's merge sort gives numpy's; numpy's running
+# sums (cumsum) and maxima (maximum.accumulate) down the first axis go one row after another, and its maximum and
+# minimum keep the later of two equal numbers (which decides only the sign of a zero).
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def signing_equilibrium(loss, reservation, weight, chance, benefit, spill, externality, min_parties, free,
+                        locked, any_locked):  # pragma: no cover
+    """maths.signing_equilibrium for a 2-D `chance` (N, T): members (N, T), B v (T,) and whether each text's treaty
+    is in being (T,). `free`: the eligible states that are not locked; `locked`: the signatories of an adopted text
+    (used only when `any_locked`)."""
+    n, n_texts = loss.shape
+    all_free = _all(free)
+    slack = 1e-12
+    need = min_parties - 1e-9
+    keep_share = (1.0 - spill) * benefit
+    pull = spill * benefit
+    base_v = np.zeros(n_texts)
+    base_p = 0.0
+    if any_locked:
+        rows = 0
+        for i in range(n):
+            if locked[i]:
+                rows += 1
+        bound = np.empty((rows, n_texts))
+        row = 0
+        for i in range(n):
+            if locked[i]:
+                for t in range(n_texts):
+                    bound[row, t] = weight[i] * chance[i, t]
+                row += 1
+        base_v = _column_sums(bound)
+        base_p = float(rows)
+    members = np.zeros((n, n_texts), np.bool_)
+    value = np.empty(n_texts)
+    alive = np.empty(n_texts, np.bool_)
+    key = np.empty(n)
+    wp = np.empty(n)
+    cum_v = np.empty(n)
+    for t in range(n_texts):
+        for i in range(n):
+            wp[i] = weight[i] * chance[i, t]
+            h = reservation[i] + (1.0 - externality) * loss[i, t] - pull * wp[i]
+            key[i] = h if free[i] else np.inf
+        order = np.argsort(key, kind="mergesort")
+        v = 0.0
+        count = 0.0
+        run_a = -np.inf
+        viable_before = any_locked
+        ks = 0
+        for q in range(n):
+            i = order[q]
+            if all_free:
+                v = wp[i] if q == 0 else v + wp[i]
+                count = q + 1.0
+                a = loss[i, t] + reservation[i]
+                run_a = a if q == 0 or not run_a > a else run_a
+                total = v
+                members_now = count
+            else:
+                add = wp[i] if free[i] else 0.0
+                v = add if q == 0 else v + add
+                count += 1.0 if free[i] else 0.0
+                a = loss[i, t] + reservation[i] if free[i] else -np.inf
+                run_a = a if q == 0 or not run_a > a else run_a
+                total = base_v[t] + v if any_locked else v
+                members_now = base_p + count if any_locked else count
+            cum_v[q] = total
+            viable = members_now >= need and run_a <= benefit * total + slack and (all_free or free[i])
+            settled = key[i] <= keep_share * total + slack
+            if viable and (settled or not viable_before):
+                ks = q + 1
+            viable_before = viable
+        for q in range(ks):
+            i = order[q]
+            if all_free or free[i]:
+                members[i, t] = True
+        if ks > 0:
+            value[t] = benefit * cum_v[ks - 1]
+        else:
+            value[t] = benefit * (base_v[t] if any_locked else 0.0)
+        alive[t] = ks > 0 or any_locked
+    if any_locked:
+        for i in range(n):
+            if locked[i]:
+                for t in range(n_texts):
+                    members[i, t] = True
+    return members, value, alive
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def viability_gap(loss, reservation, weight, chance, benefit, start, eligible):  # pragma: no cover
+    """maths.viability_gap (T,) for a 2-D `chance` (N, T), with `start` < N (the first size that counts, less 1)."""
+    n, n_texts = loss.shape
+    everyone = _all(eligible)
+    out = np.empty(n_texts)
+    a = np.empty(n)
+    for t in range(n_texts):
+        for i in range(n):
+            a[i] = loss[i, t] + reservation[i] if eligible[i] else np.inf
+        order = np.argsort(a, kind="mergesort")
+        v = 0.0
+        low = np.inf
+        for q in range(n):
+            i = order[q]
+            wp = weight[i] * chance[i, t]
+            if not everyone and not np.isfinite(a[i]):
+                wp = 0.0
+            v = wp if q == 0 else v + wp
+            gap = a[i] - benefit * v
+            if q == start:
+                low = gap
+            elif q > start:
+                low = low if low < gap else gap
+        out[t] = low if low > 0.0 else 0.0
+    return out
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def passes(rule, decl, members, weight, engaged, threshold, min_states, unviable):  # pragma: no cover
+    """maths.passes: whether the rule adopts each text (T,) and how far each falls short (T,); `rule` 0 consensus,
+    1 a majority vote, 2 plurilateral; `unviable` (T,)."""
+    n, n_texts = decl.shape
+    slack = 1e-6
+    first = np.zeros((n, n_texts))  # the weights summed down the states: objectors, supporters or signers
+    second = np.zeros((n, n_texts))  # under a vote, the objectors
+    counts = np.zeros(n_texts, np.int64)
+    any_yes = np.zeros(n_texts, np.bool_)
+    any_no = np.zeros(n_texts, np.bool_)
+    for i in range(n):
+        for t in range(n_texts):
+            yes = decl[i, t] == 1 and engaged[i]
+            no = decl[i, t] == -1 and engaged[i]
+            any_yes[t] |= yes
+            any_no[t] |= no
+            if rule == 0:
+                first[i, t] = weight[i] if no else 0.0
+            elif rule == 1:
+                first[i, t] = weight[i] if yes else 0.0
+                second[i, t] = weight[i] if no else 0.0
+            else:
+                signer = members[i, t] and engaged[i]
+                first[i, t] = weight[i] if signer else 0.0
+                counts[t] += signer
+    ok = np.empty(n_texts, np.bool_)
+    shortfall = np.empty(n_texts)
+    total = _column_sums(first)
+    if rule == 0:
+        for t in range(n_texts):
+            ok[t] = not any_no[t] and any_yes[t]
+            shortfall[t] = 0.0 if ok[t] else total[t] + (0.0 if any_yes[t] else 1.0) * (1.0 + unviable[t])
+    elif rule == 1:
+        against = _column_sums(second)
+        for t in range(n_texts):
+            y = total[t]
+            voting = y + against[t]
+            share = y / voting if voting > 0 else 0.0
+            ok[t] = share >= threshold - slack and y > 0
+            short = threshold * voting - y
+            short = short if short > 1e-9 or short != short else 1e-9
+            shortfall[t] = 0.0 if ok[t] else short + (1.0 if y <= 0 else 0.0) * (1.0 + unviable[t])
+    else:
+        for t in range(n_texts):
+            ok[t] = counts[t] >= min_states and total[t] >= threshold - slack
+            short = threshold - total[t]
+            short = short if short > 0.0 or short != short else 0.0
+            missing = min_states - counts[t]
+            shortfall[t] = 0.0 if ok[t] else short + (missing if missing > 0 else 0) * 1e-3
+    return ok, shortfall

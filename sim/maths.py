@@ -188,8 +188,14 @@ def signing_equilibrium(loss, reservation, weight, party_chance, benefit, spill,
     n, t = loss.shape
     any_locked = locked is not None and bool(locked.any())
     chance = party_chance if np.ndim(party_chance) == 2 else np.repeat(np.asarray(party_chance)[:, None], t, 1)
-    wp = weight[:, None] * chance
     free_rows = eligible & ~locked if any_locked else eligible
+    kernels = _kernels() if n else None
+    if kernels is not None:
+        return kernels.signing_equilibrium(loss, reservation, weight, chance, float(benefit), float(spill),
+                                           float(externality), float(min_parties), free_rows,
+                                           locked if any_locked else free_rows, any_locked)
+    start = time.perf_counter()
+    wp = weight[:, None] * chance
     all_free = bool(free_rows.all())
     h = reservation[:, None] + (1.0 - externality) * loss - (spill * benefit) * wp
     key = h if all_free else np.where(free_rows[:, None], h, np.inf)
@@ -233,6 +239,7 @@ def signing_equilibrium(loss, reservation, weight, party_chance, benefit, spill,
     top = cum_v[np.maximum(ks - 1, 0), np.arange(t)]
     value_v = np.where(any_stable, top, base_v) if any_locked else np.where(any_stable, top, 0.0)
     alive = any_stable | any_locked
+    _in_python(start)
     return members, benefit * value_v, alive
 
 
@@ -246,6 +253,10 @@ def viability_gap(loss, reservation, weight, party_chance, benefit, min_parties,
     start = max(int(np.ceil(min_parties - 1e-9)) - 1, 0)
     if start >= n:
         return np.full(t, np.inf)
+    kernels = _kernels() if np.ndim(party_chance) == 2 else None
+    if kernels is not None:
+        return kernels.viability_gap(loss, reservation, weight, party_chance, float(benefit), start, eligible)
+    begin = time.perf_counter()
     everyone = bool(eligible.all())
     a = loss + reservation[:, None]
     if not everyone:
@@ -255,6 +266,7 @@ def viability_gap(loss, reservation, weight, party_chance, benefit, min_parties,
     a_sorted = a.take(flat)
     wp = (weight[:, None] * party_chance).take(flat)
     gap = a_sorted - benefit * np.cumsum(wp if everyone else np.where(np.isfinite(a_sorted), wp, 0.0), axis=0)
+    _in_python(begin)
     return np.maximum(gap[start:].min(axis=0), 0.0)
 
 
@@ -344,6 +356,22 @@ def passes(rule: str, decl: np.ndarray, members: np.ndarray, weight: np.ndarray,
     share of those present and voting (support or objection; silence is an abstention) reaches the threshold.
     plurilateral: at least `min_states` states would sign, holding at least the threshold's share of capability.
     """
+    code = _RULE_CODES.get(rule)
+    kernels = _kernels() if code is not None and decl.size else None
+    if kernels is not None:
+        gap = np.broadcast_to(np.asarray(unviable, float), decl.shape[1:]).copy()
+        return kernels.passes(code, decl, members, weight, engaged, float(threshold), int(min_states), gap)
+    start = time.perf_counter()
+    ok, shortfall = _passes(rule, decl, members, weight, engaged, threshold, min_states, unviable)
+    _in_python(start)
+    return ok, shortfall
+
+
+_RULE_CODES = {"consensus": 0, "majority_count": 1, "majority_capability": 1, "plurilateral": 2}  # sim.kernels.passes
+
+
+def _passes(rule, decl, members, weight, engaged, threshold, min_states, unviable):
+    """maths.passes in numpy."""
     slack = 1e-6  # so that a threshold written 0.666667 means two thirds
     live = engaged[:, None]
     yes = (decl == SUPPORT) & live
@@ -709,6 +737,9 @@ def _compiled_kernels():
             kernels.mandate_share(one, one, one, kernels.distance_matrix(one, one, one))
             kernels.declarations(one, point, np.zeros((1, 1), bool), point, flag, 0.1, 0.1, 0.1, one)
             kernels.compromise(one, one, point, np.ones(1, bool))
+            kernels.signing_equilibrium(one, point, point, one, 0.5, 0.1, 0.1, 1.0, flag, flag, False)
+            kernels.viability_gap(one, point, point, one, 0.5, 0, flag)
+            kernels.passes(0, np.zeros((1, 1), np.int8), np.zeros((1, 1), bool), point, flag, 0.5, 1, point)
             assert kernels.MAX_DIMS == _MAX_DIMS
             _loaded.append(kernels)
         except Exception as exc:  # noqa: BLE001 - whatever fails, the Python code gives the same numbers

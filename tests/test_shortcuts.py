@@ -190,9 +190,11 @@ def test_the_concession_kernels_give_numpys_numbers_to_the_last_digit(k, moves):
 def test_the_search_kernels_give_numpys_numbers_to_the_last_digit(k, moves):
     """The compiled kernels of a batch evaluation give the numbers of the numpy code they stand for, bit for bit, on
     random cases of 1 to 200 states and 1 to 20 texts: the distances of texts from ideals, the mandate shares, the
-    chair's compromises of a group of states, and the declarations and costs of objecting (a fixed point reached by iteration, with the others' weights summed
-    down the states as numpy sums them). With more than kernels.MAX_DIMS dimensions numpy's code runs."""
+    chair's compromises of a group of states, the declarations and costs of objecting (a fixed point reached by
+    iteration, with the others' weights summed down the states as numpy sums them), and each rule's verdict and
+    shortfall. With more than kernels.MAX_DIMS dimensions numpy's code runs."""
     objections = 0
+    verdicts = {rule: set() for rule in ("consensus", "majority_count", "majority_capability", "plurilateral")}
     for seed in range(25):
         rng = np.random.default_rng(1000 * k + seed)
         n, t = int(rng.integers(1, 200)), int(rng.integers(1, 21))
@@ -216,7 +218,52 @@ def test_the_search_kernels_give_numpys_numbers_to_the_last_digit(k, moves):
                                       0.05, 0.2, 0.1, mandate)
         assert _same_bits(*answers)
         objections += int((answers[0][0] == maths.OBJECT).sum())
+        unviable = np.where(rng.random(t) < 0.5, 0.0, rng.random(t)) if seed % 4 else 0.0
+        decl, signers = answers[0][0].copy(), members | (rng.random(t) < 0.5)[None, :]
+        decl[:, rng.random(t) < 0.5] = maths.SILENT  # texts nobody objects to (or supports)
+        decl[:, rng.random(t) < 0.3] = maths.SUPPORT
+        for rule in ("consensus", "majority_count", "majority_capability", "plurilateral"):
+            weights = maths.vote_weights(rule, capability, engaged)
+            verdict = _numpy_and_compiled(moves, maths.passes, rule, decl, signers, weights, engaged, 0.6,
+                                          max(1, n // 3), unviable)
+            assert _same_bits(*verdict), rule
+            verdicts[rule] |= set(verdict[0][0].tolist())
     assert objections > 0  # the cases reach the iteration, not only its first step
+    assert all(found == {False, True} for found in verdicts.values()), verdicts  # each rule adopts some texts, not all
+
+
+def test_the_signing_kernels_give_numpys_memberships_to_the_last_digit(moves):
+    """Who would sign each text and how far it is from any viable membership (maths.signing_equilibrium and
+    maths.viability_gap) are the same compiled as in numpy, bit for bit, on random cases of 1 to 200 states and 1 to
+    20 texts: ties in the keys (states alike in loss and reservation, whose order the stable sort keeps), states not
+    at the table, signatories locked in by an adopted text, and memberships that unravel or stop at the pivotal state
+    (the cases reach both ends, so the test tells a wrong prefix from the right one)."""
+    sizes = set()
+    for seed in range(60):
+        rng = np.random.default_rng(5000 + seed)
+        n, t = int(rng.integers(1, 200)), int(rng.integers(1, 21))
+        loss = rng.random((n, t)) * 0.6
+        reservation = rng.random(n) * 0.2
+        if seed % 4 == 0:  # whole groups of states alike: ties in every key
+            group = rng.integers(0, min(4, n), n)
+            loss, reservation = np.round(loss[group], 1), np.round(reservation[group], 1)
+        engaged = rng.random(n) < (1.0 if seed % 2 else 0.8)
+        locked = (rng.random(n) < 0.3) & engaged if seed % 3 == 0 else None
+        weight = maths.vote_weights("consensus" if seed % 5 else "majority_capability", rng.random(n) + 0.1, engaged)
+        chance = rng.random((n, t)) if seed % 6 else rng.random(n)
+        if seed % 4 == 0:
+            chance = np.round(chance[group], 1)
+        benefit, spill, externality = 0.3 + rng.random(), 0.5 * rng.random(), 0.3 * rng.random()
+        needed = float(rng.integers(1, max(2, n // 2)))
+        numpy_result, compiled_result = _numpy_and_compiled(
+            moves, maths.signing_equilibrium, loss, reservation, weight, chance, benefit, spill, externality,
+            needed, engaged, locked)
+        assert _same_bits(numpy_result, compiled_result)
+        sizes.update(numpy_result[0].sum(axis=0) * 3 // max(n, 1))
+        chance2 = chance if chance.ndim == 2 else np.repeat(chance[:, None], t, 1)
+        assert _same_bits(*_numpy_and_compiled(moves, maths.viability_gap, loss, reservation, weight, chance2,
+                                               benefit, needed, engaged))
+    assert {0, 1, 2} <= sizes  # no one, some and nearly everyone signs in some cases
 
 
 @pytest.mark.parametrize("activation", ["random", "simultaneous"])
