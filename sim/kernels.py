@@ -565,3 +565,61 @@ def passes(rule, decl, members, weight, engaged, threshold, min_states, unviable
             missing = min_states - counts[t]
             shortfall[t] = 0.0 if ok[t] else short + (missing if missing > 0 else 0) * 1e-3
     return ok, shortfall
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Coalitions (sim.model.coalitions): the centres of the coalitions and who drifts too far from theirs. np.bincount
+# with weights adds each state's weight to its coalition's total in row order, from +0.0.
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def coalition_centres(positions, capability, labels, n_coalitions, engaged):  # pragma: no cover
+    """maths.coalition_centres: each coalition's capability-weighted centre (M, K) and whether it has members (M,)."""
+    n, n_dims = positions.shape
+    centres = np.zeros((n_coalitions, n_dims))
+    mass = np.zeros(n_coalitions)
+    for i in range(n):
+        c = labels[i]
+        if c >= 0 and engaged[i]:
+            w = capability[i]
+            mass[c] += w
+            for k in range(n_dims):
+                centres[c, k] += positions[i, k] * w
+    alive = np.empty(n_coalitions, np.bool_)
+    for c in range(n_coalitions):
+        alive[c] = mass[c] > 0
+        if alive[c]:
+            for k in range(n_dims):
+                centres[c, k] /= mass[c]
+    return centres, alive
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def defectors(positions, salience, labels, centres, engaged, leaders, limit):  # pragma: no cover
+    """maths.defectors for K <= MAX_DIMS: the members (not leaders) farther from their coalition's centre than
+    `limit` (N,)."""
+    n, n_dims = positions.shape
+    out = np.zeros(n, np.bool_)
+    gap = np.empty(n_dims)
+    for i in range(n):
+        c = labels[i]
+        if c >= 0 and engaged[i] and not leaders[i]:
+            for k in range(n_dims):
+                gap[k] = centres[c, k] - positions[i, k]
+            out[i] = np.sqrt(weighted_square(salience, i, gap)) > limit
+    return out
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def moved_less(now, then, limit):  # pragma: no cover
+    """maths.moved_less of two (N, K) arrays: no |now - then| reaches `limit` (NaN counts as not below, as in numpy's
+    max, which keeps a NaN)."""
+    largest = 0.0
+    for i in range(now.shape[0]):
+        for k in range(now.shape[1]):
+            gap = abs(now[i, k] - then[i, k])
+            if gap != gap:
+                return False
+            if gap > largest:
+                largest = gap
+    return largest < limit

@@ -52,6 +52,17 @@ def normalise_salience(salience: np.ndarray) -> np.ndarray:
     return salience / salience.sum(axis=-1, keepdims=True)
 
 
+def moved_less(now: np.ndarray, then: np.ndarray, limit: float) -> bool:
+    """Whether no entry of `now` differs from `then` by `limit` or more (the largest move, 0 for empty arrays)."""
+    kernels = _kernels()
+    if kernels is not None:
+        return kernels.moved_less(now, then, float(limit))
+    start = time.perf_counter()
+    below = bool(np.abs(now - then).max(initial=0.0) < limit)
+    _in_python(start)
+    return below
+
+
 def weighted_distance(points: np.ndarray, text: np.ndarray, salience: np.ndarray) -> np.ndarray:
     """Salience-weighted Euclidean distance of each state's point (N,K) to a text (K,) or to texts (N,K): (N,)."""
     gap = np.asarray(text) - points
@@ -740,6 +751,10 @@ def _compiled_kernels():
             kernels.signing_equilibrium(one, point, point, one, 0.5, 0.1, 0.1, 1.0, flag, flag, False)
             kernels.viability_gap(one, point, point, one, 0.5, 0, flag)
             kernels.passes(0, np.zeros((1, 1), np.int8), np.zeros((1, 1), bool), point, flag, 0.5, 1, point)
+            kernels.moved_less(one, one, 0.1)
+            labels = np.zeros(1, np.intp)
+            kernels.defectors(one, one, labels, kernels.coalition_centres(one, point, labels, 1, flag)[0], flag,
+                              flag, 0.1)
             assert kernels.MAX_DIMS == _MAX_DIMS
             _loaded.append(kernels)
         except Exception as exc:  # noqa: BLE001 - whatever fails, the Python code gives the same numbers
@@ -763,6 +778,10 @@ def coalition_centres(
     positions: np.ndarray, capability: np.ndarray, labels: np.ndarray, n_coalitions: int, engaged: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Capability-weighted centre of each coalition's engaged members (M,K), and which coalitions have members."""
+    kernels = _kernels()
+    if kernels is not None:
+        return kernels.coalition_centres(positions, capability, labels, int(n_coalitions), engaged)
+    start = time.perf_counter()
     k = positions.shape[1]
     centres = np.zeros((n_coalitions, k))
     mass = np.zeros(n_coalitions)
@@ -774,6 +793,7 @@ def coalition_centres(
             centres[:, k] = np.bincount(which, weights=positions[members, k] * weight, minlength=n_coalitions)
     alive = mass > 0
     centres[alive] /= mass[alive, None]
+    _in_python(start)
     return centres, alive
 
 
@@ -787,12 +807,17 @@ def defectors(
     limit: float,
 ) -> np.ndarray:
     """Members (not leaders) whose salience-weighted distance from their coalition's centre exceeds the limit."""
+    kernels = _kernels() if positions.shape[1] <= _MAX_DIMS else None
+    if kernels is not None:
+        return kernels.defectors(positions, salience, labels, centres, engaged, leaders, float(limit))
+    start = time.perf_counter()
     members = (labels >= 0) & engaged & ~leaders
     out = np.zeros(len(labels), bool)
     if members.any():
         idx = np.flatnonzero(members)
         gap = weighted_distance(positions[idx], centres[labels[idx]], salience[idx])
         out[idx] = gap > limit
+    _in_python(start)
     return out
 
 

@@ -266,6 +266,39 @@ def test_the_signing_kernels_give_numpys_memberships_to_the_last_digit(moves):
     assert {0, 1, 2} <= sizes  # no one, some and nearly everyone signs in some cases
 
 
+@pytest.mark.parametrize("k", [1, 2, 3, 5, 7, 8])
+def test_the_coalition_kernels_give_numpys_numbers_to_the_last_digit(k, moves):
+    """The coalitions' centres and who drifts too far from them (maths.coalition_centres, maths.defectors) are the
+    same compiled as in numpy, bit for bit, on random cases of 1 to 200 states in up to 5 coalitions (some empty,
+    some states in none, some away from the table); with more than kernels.MAX_DIMS dimensions numpy's code runs.
+    Whether the mandates have moved by less than a limit since the coalitions' last look is the same too."""
+    found, stills = set(), set()
+    for seed in range(25):
+        rng = np.random.default_rng(7000 + 100 * k + seed)
+        n, m = int(rng.integers(1, 200)), int(rng.integers(1, 6))
+        positions, capability = rng.random((n, k)), rng.random(n) + 0.01
+        salience = maths.normalise_salience(rng.random((n, k)) + 0.01)
+        labels = rng.integers(-1, m + 1 if seed % 2 else m, n)  # with seed odd, coalition m has no members
+        labels[labels >= m] = -1
+        engaged = rng.random(n) < 0.9
+        centres = _numpy_and_compiled(moves, maths.coalition_centres, positions, capability, labels, m, engaged)
+        assert _same_bits(*centres)
+        leaders = rng.random(n) < 0.1
+        leaving = _numpy_and_compiled(moves, maths.defectors, positions, salience, labels, centres[0][0], engaged,
+                                      leaders, 0.15 + 0.2 * rng.random())
+        assert _same_bits(*leaving)
+        found.update(leaving[0].tolist())
+        later = positions + rng.normal(0.0, 0.01, positions.shape)
+        if seed % 5 == 0:
+            later[rng.integers(n), rng.integers(k)] = np.nan
+        for limit in (0.005, float(np.abs(later - positions).max()), 0.05):  # below, at and above the largest move
+            still = _numpy_and_compiled(moves, maths.moved_less, later, positions, limit)
+            assert still[0] == still[1]
+            stills.add(still[0])
+    assert found == {False, True}  # some states stay and some leave
+    assert stills == {False, True}
+
+
 @pytest.mark.parametrize("activation", ["random", "simultaneous"])
 def test_a_run_is_the_same_whichever_way_the_states_moved(activation, moves, scenarios_dir):
     """A whole run with coalitions gives the same summary and tables, to the last digit, with the concession phase

@@ -30,7 +30,7 @@ def update_coalitions(model: "NegotiationModel") -> None:
         return
     last = model.last_coalitions
     if (last is not None and last[0] == model.engaged.tobytes()
-            and np.abs(model.position - last[1]).max(initial=0.0) < protocol.stalemate_epsilon):
+            and maths.moved_less(model.position, last[1], protocol.stalemate_epsilon)):
         return
     model.last_coalitions = (model.engaged.tobytes(), model.position.copy())
     centres, alive = centres_of(model)

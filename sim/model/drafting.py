@@ -44,7 +44,7 @@ def propose(model: "NegotiationModel") -> None:
     stamp = (chair, current_rule(model), model.engaged.tobytes(), model.events_applied, endgame_pressure(model))
     last = model.last_search
     if (last is not None and last[0] == stamp and not model.adoptable_found
-            and np.abs(model.position - last[1]).max(initial=0.0) < model.scenario.protocol.stalemate_epsilon):
+            and maths.moved_less(model.position, last[1], model.scenario.protocol.stalemate_epsilon)):
         # Nothing has moved by more than epsilon: the chair's verdict and the states' answers stand as they were.
         model.draft_evaluation = model.evaluation
         return
