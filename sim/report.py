@@ -75,6 +75,10 @@ def _provenance(manifest: dict, files: dict[str, dict]) -> str:
             ("replicates", manifest.get("replicates")),
             ("overrides", " ".join(manifest.get("overrides") or []) or None),
             ("Python", f"{env.get('python', '')} ({env.get('platform', '')})"), ("packages", packages)]
+    numerics = env.get("numerics")
+    if numerics:
+        rows.append(("numerics", f"{numerics.get('machine')}, {numerics.get('libc')}, numpy SIMD "
+                     f"{' '.join(numerics.get('numpy_simd_dispatch') or []) or 'baseline only'}"))
     scenario = manifest.get("scenario")
     if scenario:
         rows[1:1] = [("scenario", f"{scenario.get('title')} ({scenario.get('source')})"),

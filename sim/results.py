@@ -65,8 +65,30 @@ def other_code(recorded: dict | None) -> str | None:
     return f"source SHA-256 then {then[:12]}..., now {now[:12]}..." if then and then != now else None
 
 
+def numerics() -> dict:
+    """What can change the last digits of numpy's exp, log and power from one machine to another, for the manifest:
+    the processor's architecture, the C library, and the SIMD targets numpy was built for ("baseline") and uses on
+    this processor ("dispatch"). On a processor with AVX-512 numpy computes float64 exp and log with its own SIMD code
+    rather than the C library's, and the results can differ in the last bit (numpy issue 23523); the model draws
+    its concession noise and ratification chances through exp and power, so a seed's numbers are only guaranteed to
+    repeat where these agree (docs/ODD.md, 4, "Stochasticity")."""
+    try:
+        from numpy._core import _multiarray_umath as umath
+    except ImportError:  # pragma: no cover - numpy before 2.0
+        from numpy.core import _multiarray_umath as umath
+    features = getattr(umath, "__cpu_features__", {})
+    libc = " ".join(part for part in platform.libc_ver() if part)
+    return {
+        "machine": platform.machine(),
+        "libc": libc or None,
+        "numpy_simd_baseline": list(getattr(umath, "__cpu_baseline__", [])),
+        "numpy_simd_dispatch": [t for t in getattr(umath, "__cpu_dispatch__", []) if features.get(t)],
+    }
+
+
 def environment() -> dict:
-    """Versions of Python, this package (and the digest of its code) and its dependencies, for the manifest."""
+    """Versions of Python, this package (and the digest of its code) and its dependencies, and what decides the
+    last digits of numpy's transcendental functions on this machine (`numerics`), for the manifest."""
     versions = {}
     for name in ("treatysim",) + DEPENDENCIES:
         try:
@@ -79,6 +101,7 @@ def environment() -> dict:
         "platform": platform.platform(),
         "packages": versions,
         "treatysim_source_sha256": source_sha256(),
+        "numerics": numerics(),
     }
 
 

@@ -60,6 +60,7 @@ def test_run_report_is_self_contained_and_complete(run_folder):
     assert f"after {summary['rounds']} rounds" in html
     assert "Summary and explanation" in html and "States at round" in html and "Rounds" in html
     assert manifest["reproduce"] in html.replace("&#x27;", "'") and manifest["scenario"]["sha256"] in html
+    assert manifest["environment"]["numerics"]["machine"] in html.split("Provenance", 1)[1]
     assert "report.html" in manifest["files"]
 
 
