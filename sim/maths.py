@@ -254,6 +254,11 @@ def signing_equilibrium(loss, reservation, weight, party_chance, benefit, spill,
     return members, benefit * value_v, alive
 
 
+def never_viable(min_parties: float, n: int) -> bool:
+    """Whether no membership of the `n` states can reach `min_parties` (viability_gap is then infinite)."""
+    return max(int(np.ceil(min_parties - 1e-9)) - 1, 0) >= n
+
+
 def viability_gap(loss, reservation, weight, party_chance, benefit, min_parties, eligible) -> np.ndarray:
     """How far each text (T,) is from having any viable membership: min over memberships of at least `min_parties`
     states of (the largest L_i + r_i among them) - B v(membership), floored at 0; 0 when some membership is viable.
@@ -261,9 +266,9 @@ def viability_gap(loss, reservation, weight, party_chance, benefit, min_parties,
     The best membership of each size is the states with the lowest L + r, so one sort per text finds it.
     """
     n, t = loss.shape
-    start = max(int(np.ceil(min_parties - 1e-9)) - 1, 0)
-    if start >= n:
+    if never_viable(min_parties, n):
         return np.full(t, np.inf)
+    start = max(int(np.ceil(min_parties - 1e-9)) - 1, 0)
     kernels = _kernels() if np.ndim(party_chance) == 2 else None
     if kernels is not None:
         return kernels.viability_gap(loss, reservation, weight, party_chance, float(benefit), start, eligible)

@@ -327,7 +327,7 @@ def test_search_reusing_the_last_search_gives_the_evaluation_of_the_texts(scenar
     """The chair's search keeps what texts mean to the states from one search to the next; each search's evaluation
     equals evaluating its candidates afresh, round after round, with texts coming back and new ones among them."""
     model = NegotiationModel(load_scenario(scenarios_dir / "global_stalemate.yaml"), seed=3)
-    searches = reused = 0
+    searches = reused = unsupported = 0
     for _ in range(12):
         if not model.running:
             break
@@ -339,6 +339,15 @@ def test_search_reusing_the_last_search_gives_the_evaluation_of_the_texts(scenar
         shortcut = decisions.declare(model, decisions.search_stakes(model, texts, rule), rule, threshold,
                                      model.position)
         assert _same_evaluation(shortcut, decisions.evaluate(model, texts))
+        # the viability gap, worked out only for the texts nobody supports, gives the shortfalls it would give
+        # worked out for every text
+        st = decisions.stakes(model, texts, rule)
+        gap = maths.viability_gap(st.loss, model.reservation_now, model.value_weights(rule), st.chance,
+                                  model.scenario.treaty.participation_benefit, model.parties_needed, model.engaged)
+        eager = maths.passes(rule, shortcut.declaration, shortcut.members, model.weights(rule), model.engaged,
+                             threshold, model.scenario.rules.min_states, gap)
+        assert _same_bits(eager, (shortcut.adoptable, shortcut.shortfall))
+        unsupported += int((~(shortcut.declaration == maths.SUPPORT).any(axis=0)).sum())
         searches += 1
         model.step()
-    assert searches >= 5 and reused >= 3
+    assert searches >= 5 and reused >= 3 and unsupported > 0  # some texts needed the gap, so it was worked out

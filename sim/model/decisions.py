@@ -84,13 +84,29 @@ class Stakes:
 
     texts: np.ndarray
     weight: np.ndarray  # vote weights under the rule the stakes were weighed for
+    worth: np.ndarray  # what each state's membership adds to the treaty's value under that rule
     loss: np.ndarray
     chance: np.ndarray
     members: np.ndarray
     value: np.ndarray
     alive: np.ndarray
     utility: np.ndarray
-    unviable: np.ndarray  # how far each text is from any viable membership (maths.viability_gap)
+    # How far each text is from any viable membership (maths.viability_gap), NaN until `unviable_where` has needed
+    # it: it counts only for texts that nobody supports, and its sort per text is much of what a text costs.
+    unviable: np.ndarray
+
+    def unviable_where(self, model: "NegotiationModel", needed: np.ndarray) -> np.ndarray:
+        """`unviable` where `needed` (T,), worked out for the texts that have not needed it before, and 0 elsewhere
+        (where it is multiplied by 0 in maths.passes, so that any finite value gives the same shortfall; where no
+        membership can ever be viable it is infinite for every text, as maths.viability_gap gives it)."""
+        todo = needed & np.isnan(self.unviable)
+        if todo.any():
+            self.unviable[todo] = maths.viability_gap(
+                self.loss[:, todo], model.reservation_now, self.worth, self.chance[:, todo],
+                model.scenario.treaty.participation_benefit, model.parties_needed, model.engaged)
+        if maths.never_viable(model.parties_needed, model.n):
+            return self.unviable
+        return np.where(needed, self.unviable, 0.0)
 
 
 def evaluate(model: "NegotiationModel", texts: np.ndarray, rule: str | None = None,
@@ -114,9 +130,8 @@ def stakes(model: "NegotiationModel", texts: np.ndarray, rule: str) -> Stakes:
         treaty.norm_externality, model.parties_needed, model.engaged, locked)
     utility = maths.treaty_utility(loss, model.reservation_now, members, value, alive, treaty.public_good_share,
                                    treaty.norm_externality)
-    unviable = maths.viability_gap(loss, model.reservation_now, worth, chance, treaty.participation_benefit,
-                                   model.parties_needed, model.engaged)
-    return Stakes(texts, weight, loss, chance, members, value, alive, utility, unviable)
+    unviable = np.full(len(texts), np.inf if maths.never_viable(model.parties_needed, model.n) else np.nan)
+    return Stakes(texts, weight, worth, loss, chance, members, value, alive, utility, unviable)
 
 
 def search_stakes(model: "NegotiationModel", texts: np.ndarray, rule: str) -> Stakes:
@@ -141,7 +156,7 @@ def search_stakes(model: "NegotiationModel", texts: np.ndarray, rule: str) -> St
         pool = kept[1]
     else:
         old, new = kept[1], stakes(model, texts[fresh], rule)
-        pool = Stakes(np.concatenate((old.texts, new.texts)), new.weight,
+        pool = Stakes(np.concatenate((old.texts, new.texts)), new.weight, new.worth,
                       *(np.concatenate((a, b), axis=-1) for a, b in zip(
                           (old.loss, old.chance, old.members, old.value, old.alive, old.utility, old.unviable),
                           (new.loss, new.chance, new.members, new.value, new.alive, new.utility, new.unviable))))
@@ -152,7 +167,7 @@ def search_stakes(model: "NegotiationModel", texts: np.ndarray, rule: str) -> St
     if pick == list(range(len(pool.texts))):
         result = pool
     else:
-        result = Stakes(texts, pool.weight, *(a[..., pick] for a in (
+        result = Stakes(texts, pool.weight, pool.worth, *(a[..., pick] for a in (
             pool.loss, pool.chance, pool.members, pool.value, pool.alive, pool.utility, pool.unviable)))
     model.memo["search_stakes"] = (world, result, first)
     return result
@@ -165,8 +180,9 @@ def declare(model: "NegotiationModel", st: Stakes, rule: str, threshold: float, 
     declaration, cost = maths.declarations(st.utility, model.reservation_now, st.members, st.weight, model.engaged,
                                            protocol.objection_cost + endgame_pressure(model), protocol.isolation_cost,
                                            protocol.mandate_cost, mandate)
+    supported = ((declaration == maths.SUPPORT) & (model.engaged & (st.weight > 0))[:, None]).any(axis=0)
     adoptable, shortfall = maths.passes(rule, declaration, st.members, st.weight, model.engaged, threshold,
-                                        rules.min_states, st.unviable)
+                                        rules.min_states, st.unviable_where(model, ~supported))
     return Evaluation(st.texts, st.loss, st.chance, st.members, st.value, st.alive, st.utility, declaration, cost,
                       mandate, adoptable, shortfall)
 
