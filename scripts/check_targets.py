@@ -1,7 +1,7 @@
 """Check the retrodiction targets of docs/validation.md over runs drawn across calibration posteriors.
 
-    python3 scripts/check_targets.py --un FOLDER --oewg FOLDER --budapest FOLDER [--draws 60] [--seed 0]
-    python3 scripts/check_targets.py --shipped [--draws 60] [--seed 0]
+    python3 scripts/check_targets.py --un FOLDER --oewg FOLDER --budapest FOLDER [--draws 60] [--seed 0] [--set PATH=VALUE]
+    python3 scripts/check_targets.py --shipped [--draws 60] [--seed 0] [--set PATH=VALUE]
 
 Each FOLDER is a finished `run.py calibrate` folder (docs/calibration.md): its `scenario.yaml` (the scenario as
 calibrated), `calibration.json` (the priors) and `posterior.parquet` (the last population with its weights). From
@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from sim import scoring  # noqa: E402
 from sim.calibrate import Parameter, Simulator  # noqa: E402
-from sim.loader import ScenarioError, load_raw, load_scenario  # noqa: E402
+from sim.loader import ScenarioError, load_raw, load_scenario, with_overrides  # noqa: E402
 from sim.observed import load_observed  # noqa: E402
 from sim.runner import run_once  # noqa: E402
 
@@ -60,13 +60,14 @@ class FolderError(Exception):
     pass
 
 
-def draws(folder: Path, n: int, seed: int, scenario: Path | None = None):
+def draws(folder: Path, n: int, seed: int, scenario: Path | None = None, overrides=()):
     """(scenario for each draw, seed of its run): parameter sets drawn by weight from the folder's posterior, set
-    into the calibrated scenario or into `scenario` (another process with the same fields)."""
+    into the calibrated scenario or into `scenario` (another process with the same fields), with `overrides`
+    (PATH=VALUE strings) applied first."""
     try:
         info = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))
         posterior = pd.read_parquet(folder / "posterior.parquet")
-        base = load_raw(scenario or folder / "scenario.yaml")
+        base = with_overrides(load_raw(scenario or folder / "scenario.yaml"), overrides)
     except (OSError, ValueError, ScenarioError) as exc:
         raise FolderError(f"{folder}: not a finished calibration folder ({exc})") from None
     parameters = [Parameter(p["path"], p["low"], p["high"], p.get("integer", False), p.get("name", ""))
@@ -81,10 +82,11 @@ def draws(folder: Path, n: int, seed: int, scenario: Path | None = None):
         yield simulator.scenario(values), run_seed
 
 
-def shipped(path: Path, n: int, seed: int):
-    """(scenario, seed of its run) for `n` runs of a shipped scenario, the seeds spawned from `seed` as in `draws`."""
+def shipped(path: Path, n: int, seed: int, overrides=()):
+    """(scenario, seed of its run) for `n` runs of a shipped scenario (with `overrides`), the seeds spawned from
+    `seed` as in `draws`."""
     try:
-        scenario = load_scenario(path)
+        scenario = load_scenario(path, overrides)
     except (OSError, ScenarioError) as exc:
         raise FolderError(f"{path}: cannot be read ({exc})") from None
     for run_seed in run_seeds(np.random.SeedSequence(seed), n):
@@ -205,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--draws", type=int, default=60, help="runs drawn across each posterior, or seeds of each "
                         "shipped scenario (default 60)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                        help="fix a scenario field in every run of every process (repeatable)")
     args = parser.parse_args(argv)
     if args.draws < 1:
         parser.error("--draws must be at least 1")
@@ -214,12 +218,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give at least one of --un, --oewg, --budapest, or --shipped")
     scenarios = ROOT / "scenarios"
     if args.shipped:
-        jobs = [(check_un, shipped(scenarios / "un_cybercrime.yaml", args.draws, args.seed)),
-                (check_oewg, shipped(scenarios / "oewg_2021_2025.yaml", args.draws, args.seed)),
-                (check_budapest, shipped(scenarios / "budapest.yaml", args.draws, args.seed))]
+        jobs = [(check, shipped(scenarios / name, args.draws, args.seed, args.set))
+                for check, name in ((check_un, "un_cybercrime.yaml"), (check_oewg, "oewg_2021_2025.yaml"),
+                                    (check_budapest, "budapest.yaml"))]
         heading = f"over {args.draws} seeds of each shipped scenario (seed {args.seed})"
     else:
-        jobs = [(check, draws(folder, args.draws, args.seed, other))
+        jobs = [(check, draws(folder, args.draws, args.seed, other, args.set))
                 for folder, check, other in ((args.un, check_un, None),
                                              (args.oewg, check_oewg, scenarios / "oewg_2021_2025.yaml"),
                                              (args.budapest, check_budapest, None)) if folder is not None]

@@ -157,7 +157,6 @@ def check_case(case: str, replicates: int) -> tuple[str, dict]:
     ideal = pd.DataFrame([a.positions for a in table.actors], index=actors, columns=table.dimensions)
     ours, text, outcomes, adopted = treatysim_final(table, replicates)
     comp = compromise(table)
-    comp_frame = pd.DataFrame(np.tile(comp, (len(actors), 1)), index=actors, columns=table.dimensions)
 
     rows = []
     for actor in actors:

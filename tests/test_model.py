@@ -496,7 +496,8 @@ def test_the_treatys_value_counts_the_world_not_the_table(rule):
 
 
 def test_signature_rate_spreads_signing_over_the_rounds_after_the_opening():
-    """At rules.signature_rate p < 1 each state that would sign does so with chance p a round: about p of them sign
+    """At rules.signature_rate p < 1 (and signature_keenness 0) each state that would sign does so with chance p a
+    round: about p of them sign
     in the opening round, the rest later, and in the end the same states have signed as at p = 1, where everyone
     willing signs at the opening (the control)."""
     from scipy.stats import binomtest
@@ -505,7 +506,7 @@ def test_signature_rate_spreads_signing_over_the_rounds_after_the_opening():
     for seed in range(8):
         at_once = run_once(scenario("wpcnt"), seed=seed).summary
         assert at_once["signatories_at_opening"] == len(at_once["core_members"])
-        result = run_once(scenario("wpcnt", rules__signature_rate=0.4), seed=seed)
+        result = run_once(scenario("wpcnt", rules__signature_rate=0.4, rules__signature_keenness=0), seed=seed)
         spread = result.summary
         assert sorted(spread["core_members"]) == sorted(at_once["core_members"])
         signing = result.rounds["core_members"].to_numpy()
@@ -516,3 +517,49 @@ def test_signature_rate_spreads_signing_over_the_rounds_after_the_opening():
         opened += spread["signatories_at_opening"]
     assert opened < willing
     assert binomtest(opened, willing, 0.4).pvalue > 0.001
+
+
+def _gains_at_the_opening(keenness: float, seeds) -> tuple[list[float], list[float]]:
+    """Gains over no treaty of the states that signed at the opening and of those that would sign but had not yet."""
+    early, late = [], []
+    for seed in seeds:
+        model = NegotiationModel(scenario("global_stalemate", rules__decision="majority_count",
+                                          rules__signature_rate=0.5, rules__signature_keenness=keenness), seed=seed)
+        while model.running and model.opening_signatories is None:
+            model.step()
+        if model.opening_signatories is None:
+            continue
+        gain = model.utility - model.reservation_now
+        early += gain[model.signed].tolist()
+        late += gain[model.would_sign & ~model.signed].tolist()
+    return early, late
+
+
+def test_keener_states_sign_sooner():
+    """rules.signature_keenness: a state that would sign signs in a round with chance 1 - (1 - p)^(g / m) (g its gain
+    over no treaty, m the mean gain of the states that would sign), so the states that sign at the opening gain more
+    than those that sign later. Negative control: with keenness 0 every such state signs with chance p, and the two
+    groups gain alike."""
+    from scipy.stats import mannwhitneyu
+
+    early, late = _gains_at_the_opening(1.0, range(16))
+    assert len(early) > 20 and len(late) > 20
+    assert mannwhitneyu(early, late, alternative="greater").pvalue < 0.001
+    early, late = _gains_at_the_opening(0.0, range(16))
+    assert mannwhitneyu(early, late, alternative="greater").pvalue > 0.05
+
+
+def test_a_state_of_average_gain_signs_at_the_signature_rate():
+    """The chance a round for a state whose gain is the mean gain of the states that would sign is the signature
+    rate p; twice the mean gain gives the chance of two rounds, half of it that of half a round, no gain no hurry;
+    keenness 0 gives p to everyone."""
+    from sim.model import decisions
+
+    gain = np.array([0.2, 0.0, 0.1, 0.1, 0.05, 0.15, 0.1, 0.1])  # mean 0.1
+    for keenness, expected in ((1.0, [1 - 0.6 ** 2, 0.0, 0.4, 0.4, 1 - 0.6 ** 0.5, 1 - 0.6 ** 1.5, 0.4, 0.4]),
+                               (0.0, [0.4] * 8)):
+        model = NegotiationModel(scenario("wpcnt", rules__signature_rate=0.4, rules__signature_keenness=keenness),
+                                 seed=0)
+        model.would_sign = np.ones(model.n, bool)
+        model.utility = model.reservation_now + gain
+        assert np.allclose(np.broadcast_to(decisions.signature_chance(model), (8,)), expected)

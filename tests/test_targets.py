@@ -111,7 +111,7 @@ def test_manner_unknown_or_not_adopted_defines_fewer_targets():
 
 def test_the_target_check_runs_the_shipped_scenarios(capsys):
     """scripts/check_targets.py --shipped runs each shipped real scenario --draws times and prints every target
-    with its count of runs; posterior folders and --shipped cannot be mixed."""
+    with its count of runs; posterior folders and --shipped cannot be mixed; --set fixes a field in every run."""
     from pathlib import Path
 
     from .conftest import script_module
@@ -127,3 +127,8 @@ def test_the_target_check_runs_the_shipped_scenarios(capsys):
         with pytest.raises(SystemExit) as stop:
             module.main(["--shipped", "--un", "somewhere"])
         assert stop.value.code == 2
+        # --set fixes a field in every run; a field the format does not have is one clear error
+        assert module.main(["--shipped", "--draws", "1", "--set", "rules.signature_keenness=1"]) == 0
+        capsys.readouterr()
+        assert module.main(["--shipped", "--draws", "1", "--set", "rules.signature_eagerness=1"]) == 3
+        assert "signature_eagerness" in capsys.readouterr().err

@@ -241,11 +241,29 @@ def is_open(model: "NegotiationModel") -> bool:
 
 def signing_now(model: "NegotiationModel", willing: np.ndarray) -> np.ndarray:
     """Of the `willing` states (N,), those whose signature comes this round: all of them at `rules.signature_rate`
-    1, otherwise each with that chance (one draw per state in row order, used or not)."""
+    1, otherwise each with its own chance (one draw per state in row order, used or not), `signature_chance`."""
     rate = model.scenario.rules.signature_rate
     if rate >= 1.0:
         return willing.copy()
-    return willing & (model.rng.random(model.n) < rate)
+    return willing & (model.rng.random(model.n) < signature_chance(model))
+
+
+def signature_chance(model: "NegotiationModel") -> np.ndarray | float:
+    """Each state's chance of signing the open text this round if it would sign (N,), at `rules.signature_rate` p
+    below 1: 1 - (1 - p)^((g_i / m)^k), with g_i = U_i - r_i its gain from the treaty over no treaty, m the mean
+    gain of the states that would sign and k `rules.signature_keenness`. A state of average gain signs with chance
+    p a round; the keener sign sooner and the lukewarm later (commitment comes sooner the more a state gains from
+    it: Simmons 2009, ch. 3; von Stein 2008). With k = 0 (the default), or when no state that would sign gains, every
+    such state signs with chance p."""
+    rules = model.scenario.rules
+    rate, keenness = rules.signature_rate, rules.signature_keenness
+    if keenness == 0:
+        return rate
+    gain = np.maximum(model.utility - model.reservation_now, 0.0)
+    mean = float(gain[model.would_sign].mean()) if model.would_sign.any() else 0.0
+    if mean <= 0:
+        return rate
+    return 1.0 - (1.0 - rate) ** ((gain / mean) ** keenness)
 
 
 def open_for_signature(model: "NegotiationModel") -> None:
