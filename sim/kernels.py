@@ -623,3 +623,19 @@ def moved_less(now, then, limit):  # pragma: no cover
             if gap > largest:
                 largest = gap
     return largest < limit
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def simultaneous_round(ideal, draft, weights, flexibility, willingness, reach, rate, anchor, noise, movers, low,
+                       high, indptr, indices, data, positions, salience, capability, engaged, received, given,
+                       strength):  # pragma: no cover
+    """maths.simultaneous_round for K <= MAX_DIMS: the kernels above in turn, in one call (the rule's coefficients,
+    every mover's move on the same snapshot, how far the states conceded toward each other, added to `received`
+    and `given` in place, and the reciprocity factor): the new positions and the factor."""
+    keep, pull, base = coefficients(ideal, draft, weights, flexibility, willingness, reach, rate, anchor, noise)
+    moved = simultaneous_moves(movers, keep, pull, base, low, high, indptr, indices, data, positions)
+    toward, gave = concession_toward(positions, moved, salience, capability, engaged)
+    for i in range(received.shape[0]):
+        received[i] += toward[i]
+        given[i] += gave[i]
+    return moved, reciprocity_factor(received, given, strength)

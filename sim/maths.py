@@ -471,6 +471,27 @@ def concession_toward(before: np.ndarray, after: np.ndarray, salience: np.ndarra
     return received, given
 
 
+def simultaneous_round(ideal, draft, weights, flexibility, partners: "Partners", movers, rate, anchor, noise, low,
+                       high, willingness, positions, salience, capability, engaged, received, given, strength):
+    """One round of simultaneous concession: every mover moves on the same snapshot (`Concession.simultaneous`),
+    how far the states conceded toward each other (`concession_toward`) is added to `received` and `given` in
+    place, and the reciprocity factor follows (`reciprocity_factor`). Returns the new positions and the factor.
+    Compiled, it is one call to the kernels these stand for."""
+    kernels = _kernels() if positions.shape[1] <= _MAX_DIMS else None
+    if kernels is not None:
+        return kernels.simultaneous_round(ideal, draft, weights, flexibility, willingness, partners.reach,
+                                          float(rate), float(anchor), noise, movers, low, high, partners.indptr,
+                                          partners.indices, partners.data, positions, salience, capability,
+                                          engaged, received, given, float(strength))
+    rule = Concession(ideal, draft, weights, flexibility, partners, movers, rate, anchor, noise, low, high,
+                      willingness)
+    moved = rule.simultaneous(positions)
+    toward, gave = concession_toward(positions, moved, salience, capability, engaged)
+    received += toward
+    given += gave
+    return moved, reciprocity_factor(received, given, strength)
+
+
 def required_mandate_move(position, ideal, text, salience, low, high, need, mandate_cost, steps: int = 200):
     """Smallest fraction lam of the way from its mandate toward a text that stops each state objecting (N,), inf if
     no move within its red lines suffices.
@@ -757,6 +778,8 @@ def _compiled_kernels():
             kernels.viability_gap(one, point, point, one, 0.5, 0, flag)
             kernels.passes(0, np.zeros((1, 1), np.int8), np.zeros((1, 1), bool), point, flag, 0.5, 1, point)
             kernels.moved_less(one, one, 0.1)
+            kernels.simultaneous_round(one, point, one, point, point, point, 0.1, 0.1, point, flag, one, one, *csr,
+                                       one, one, point, flag, point.copy(), point.copy(), 0.5)
             labels = np.zeros(1, np.intp)
             kernels.defectors(one, one, labels, kernels.coalition_centres(one, point, labels, 1, flag)[0], flag,
                               flag, 0.1)

@@ -178,6 +178,16 @@ def test_the_concession_kernels_give_numpys_numbers_to_the_last_digit(k, moves):
         received, given = toward[0]
         given = np.where(rng.random(n) < 0.2, 0.0, given)
         assert _same_bits(*_numpy_and_compiled(moves, maths.reciprocity_factor, received, given, 0.6))
+        # the whole simultaneous round in one call gives what its parts give, and adds up the record alike
+        records = [(rng.random(n), rng.random(n))] * 2
+        rounds = []
+        for compiled, (so_far, gave) in zip((False, True), records):
+            moves(compiled)
+            so_far, gave = so_far.copy(), gave.copy()
+            willing = args[11] if args[11] is not None else np.ones(n)
+            rounds.append(maths.simultaneous_round(*args[:11], willing, before, salience, capability, engaged,
+                                                   so_far, gave, 0.6) + (so_far, gave))
+        assert _same_bits(*rounds)
         gap = after - before
         products = salience * (gap * gap)
         plain_order += not np.array_equal(np.cumsum(products, axis=1)[:, -1],

@@ -29,20 +29,25 @@ def concede(model: "NegotiationModel") -> bool:
         return False
     partners = model.partners()
     willingness = model.reciprocity * model.evaluation.chance[:, 0]  # the draft's chance of ratification
+    # Conditional cooperation on the record of the talks so far, not on one round's moves (model.received and
+    # model.given add up): the cumulative ratio settles as the talks do, so reciprocity shapes where mandates come
+    # to rest without keeping them in motion.
+    if protocol.activation == "simultaneous":
+        model.position, model.reciprocity = maths.simultaneous_round(
+            model.ideal, model.draft, concession_weights(model), model.flexibility, partners, movers,
+            protocol.concession_rate, protocol.domestic_anchor, noise, model.low, model.high, willingness,
+            model.position, model.salience, model.capability, model.engaged, model.received, model.given,
+            protocol.reciprocity)
+        return True
     rule = maths.Concession(model.ideal, model.draft, concession_weights(model), model.flexibility,
                             partners, movers, protocol.concession_rate, protocol.domestic_anchor, noise,
                             model.low, model.high, willingness)
     before = model.position.copy()
-    if protocol.activation == "simultaneous":
-        model.position = rule.simultaneous(model.position)
-    else:
-        turns: list[int] = []
-        model.agents.shuffle_do("concede", turns)  # Mesa's random activation: the order of the states' turns
-        rule.move_in_order(turns, model.position)
+    turns: list[int] = []
+    model.agents.shuffle_do("concede", turns)  # Mesa's random activation: the order of the states' turns
+    rule.move_in_order(turns, model.position)
     received, given = maths.concession_toward(before, model.position, model.salience, model.capability,
                                               model.engaged)
-    # Conditional cooperation on the record of the talks so far, not on one round's moves: the cumulative ratio
-    # settles as the talks do, so reciprocity shapes where mandates come to rest without keeping them in motion.
     model.received += received
     model.given += given
     model.reciprocity = maths.reciprocity_factor(model.received, model.given, protocol.reciprocity)
