@@ -67,9 +67,14 @@ def draws(folder: Path, n: int, seed: int, scenario: Path | None = None, overrid
     try:
         info = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))
         posterior = pd.read_parquet(folder / "posterior.parquet")
-        base = with_overrides(load_raw(scenario or folder / "scenario.yaml"), overrides)
+        base = load_raw(scenario or folder / "scenario.yaml")
     except (OSError, ValueError, ScenarioError) as exc:
         raise FolderError(f"{folder}: not a finished calibration folder ({exc})") from None
+    try:
+        base = with_overrides(base, overrides)
+        load_scenario(scenario or folder / "scenario.yaml", overrides)  # a bad value fails here, not mid-check
+    except ScenarioError as exc:
+        raise FolderError(str(exc)) from None
     parameters = [Parameter(p["path"], p["low"], p["high"], p.get("integer", False), p.get("name", ""))
                   for p in info["parameters"]]
     simulator = Simulator(base, parameters, ())
@@ -196,6 +201,10 @@ def _last_round(rounds: pd.DataFrame, date: str) -> int:
     return int(dated["round"].iloc[-1]) if len(dated) else 0
 
 
+def _with(overrides: list[str]) -> str:
+    return f"; --set {' '.join(overrides)}" if overrides else ""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--un", type=Path, help="calibration folder of scenarios/un_cybercrime.yaml")
@@ -208,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
                         "shipped scenario (default 60)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
-                        help="fix a scenario field in every run of every process (repeatable)")
+                        help="fix a scenario field in every run of every process (repeatable; a calibrated "
+                        "parameter takes its posterior value whatever --set says)")
     args = parser.parse_args(argv)
     if args.draws < 1:
         parser.error("--draws must be at least 1")
@@ -221,13 +231,13 @@ def main(argv: list[str] | None = None) -> int:
         jobs = [(check, shipped(scenarios / name, args.draws, args.seed, args.set))
                 for check, name in ((check_un, "un_cybercrime.yaml"), (check_oewg, "oewg_2021_2025.yaml"),
                                     (check_budapest, "budapest.yaml"))]
-        heading = f"over {args.draws} seeds of each shipped scenario (seed {args.seed})"
+        heading = f"over {args.draws} seeds of each shipped scenario (seed {args.seed}{_with(args.set)})"
     else:
         jobs = [(check, draws(folder, args.draws, args.seed, other, args.set))
                 for folder, check, other in ((args.un, check_un, None),
                                              (args.oewg, check_oewg, scenarios / "oewg_2021_2025.yaml"),
                                              (args.budapest, check_budapest, None)) if folder is not None]
-        heading = f"over {args.draws} runs drawn across the posterior (seed {args.seed})"
+        heading = f"over {args.draws} runs drawn across the posterior (seed {args.seed}{_with(args.set)})"
     rows = []
     try:
         for check, runs in jobs:

@@ -398,7 +398,7 @@ def compromise(positions, salience, capability, mask):  # pragma: no cover
 # maths.viability_gap): one stable sort per text, then running sums and maxima down the sorted states. A stable sort's
 # order is fixed by the keys alone (ties keep the row order), so numba's merge sort gives numpy's; numpy's running
 # sums (cumsum) and maxima (maximum.accumulate) down the first axis go one row after another, and its maximum and
-# minimum keep the later of two equal numbers (which decides only the sign of a zero).
+# minimum keep the later of two equal numbers (which decides only the sign of a zero) and carry a NaN.
 
 
 @njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
@@ -408,7 +408,6 @@ def signing_equilibrium(loss, reservation, weight, chance, benefit, spill, exter
     is in being (T,). `free`: the eligible states that are not locked; `locked`: the signatories of an adopted text
     (used only when `any_locked`)."""
     n, n_texts = loss.shape
-    all_free = _all(free)
     slack = 1e-12
     need = min_parties - 1e-9
     keep_share = (1.0 - spill) * benefit
@@ -448,30 +447,23 @@ def signing_equilibrium(loss, reservation, weight, chance, benefit, spill, exter
         ks = 0
         for q in range(n):
             i = order[q]
-            if all_free:
-                v = wp[i] if q == 0 else v + wp[i]
-                count = q + 1.0
-                a = loss[i, t] + reservation[i]
-                run_a = a if q == 0 or not run_a > a else run_a
-                total = v
-                members_now = count
-            else:
-                add = wp[i] if free[i] else 0.0
-                v = add if q == 0 else v + add
-                count += 1.0 if free[i] else 0.0
-                a = loss[i, t] + reservation[i] if free[i] else -np.inf
-                run_a = a if q == 0 or not run_a > a else run_a
-                total = base_v[t] + v if any_locked else v
-                members_now = base_p + count if any_locked else count
+            # numpy skips the masks when every state is free; with them all true they change no number
+            add = wp[i] if free[i] else 0.0
+            v = add if q == 0 else v + add
+            count += 1.0 if free[i] else 0.0
+            a = loss[i, t] + reservation[i] if free[i] else -np.inf
+            run_a = a if q == 0 or not (run_a > a or run_a != run_a) else run_a
+            total = base_v[t] + v if any_locked else v
+            members_now = base_p + count if any_locked else count
             cum_v[q] = total
-            viable = members_now >= need and run_a <= benefit * total + slack and (all_free or free[i])
+            viable = members_now >= need and run_a <= benefit * total + slack and free[i]
             settled = key[i] <= keep_share * total + slack
             if viable and (settled or not viable_before):
                 ks = q + 1
             viable_before = viable
         for q in range(ks):
             i = order[q]
-            if all_free or free[i]:
+            if free[i]:
                 members[i, t] = True
         if ks > 0:
             value[t] = benefit * cum_v[ks - 1]
@@ -509,8 +501,8 @@ def viability_gap(loss, reservation, weight, chance, benefit, start, eligible): 
             if q == start:
                 low = gap
             elif q > start:
-                low = low if low < gap else gap
-        out[t] = low if low > 0.0 else 0.0
+                low = low if (low < gap or low != low) else gap
+        out[t] = low if (low > 0.0 or low != low) else 0.0
     return out
 
 

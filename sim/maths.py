@@ -254,9 +254,15 @@ def signing_equilibrium(loss, reservation, weight, party_chance, benefit, spill,
     return members, benefit * value_v, alive
 
 
+def _smallest_membership(min_parties: float) -> int:
+    """The row of the smallest membership that counts in a sorted list of states (its size less 1)."""
+    return max(int(np.ceil(min_parties - 1e-9)) - 1, 0)
+
+
 def never_viable(min_parties: float, n: int) -> bool:
-    """Whether no membership of the `n` states can reach `min_parties` (viability_gap is then infinite)."""
-    return max(int(np.ceil(min_parties - 1e-9)) - 1, 0) >= n
+    """Whether no membership of `n` eligible states can reach `min_parties` (viability_gap is then infinite for
+    every text)."""
+    return _smallest_membership(min_parties) >= n
 
 
 def viability_gap(loss, reservation, weight, party_chance, benefit, min_parties, eligible) -> np.ndarray:
@@ -268,7 +274,7 @@ def viability_gap(loss, reservation, weight, party_chance, benefit, min_parties,
     n, t = loss.shape
     if never_viable(min_parties, n):
         return np.full(t, np.inf)
-    start = max(int(np.ceil(min_parties - 1e-9)) - 1, 0)
+    start = _smallest_membership(min_parties)
     kernels = _kernels() if np.ndim(party_chance) == 2 else None
     if kernels is not None:
         return kernels.viability_gap(loss, reservation, weight, party_chance, float(benefit), start, eligible)
@@ -486,10 +492,16 @@ def simultaneous_round(ideal, draft, weights, flexibility, partners: "Partners",
     rule = Concession(ideal, draft, weights, flexibility, partners, movers, rate, anchor, noise, low, high,
                       willingness)
     moved = rule.simultaneous(positions)
-    toward, gave = concession_toward(positions, moved, salience, capability, engaged)
+    return moved, record_concessions(positions, moved, salience, capability, engaged, received, given, strength)
+
+
+def record_concessions(before, after, salience, capability, engaged, received, given, strength) -> np.ndarray:
+    """Add how far the states conceded toward each other in a round (`concession_toward`) to the record of the
+    talks, `received` and `given`, in place, and return the reciprocity factor that follows."""
+    toward, gave = concession_toward(before, after, salience, capability, engaged)
     received += toward
     given += gave
-    return moved, reciprocity_factor(received, given, strength)
+    return reciprocity_factor(received, given, strength)
 
 
 def required_mandate_move(position, ideal, text, salience, low, high, need, mandate_cost, steps: int = 200):

@@ -238,14 +238,15 @@ class Rules(Strict):
         "the opening are counted then, and the ratification window runs from it.")
     signature_rate: Annotated[float, Field(gt=0, le=1)] = Field(
         1.0, description="Chance per round that a state that would sign an open text signs it that round (1: every "
-        "such state signs as soon as it can). Below 1, signing is spread over the rounds after the opening, as "
-        "domestic authorisation to sign takes time: the signatories at the opening are those that sign in its "
-        "round.")
+        "such state signs as soon as it can; with signature_keenness above 0, the chance of a state of average "
+        "gain). Below 1, signing is spread over the rounds after the opening, as domestic authorisation to sign "
+        "takes time: the signatories at the opening are those that sign in its round.")
     signature_keenness: Annotated[float, Field(ge=0, le=5)] = Field(
         0.0, description="With signature_rate below 1, how much a state's gain from the treaty speeds its "
         "signature: a state that would sign does so in a round with chance 1 - (1 - signature_rate)^((g / m)^k), "
-        "g its gain over no treaty, m the mean gain of the states that would sign and k this keenness, so that the "
-        "keenest sign first (0: every such state alike; 1: a hazard proportional to the gain).")
+        "g its gain over no treaty (0 if it has none: it never signs), m the mean gain of the states that would sign "
+        "and k this keenness, so that the keenest sign first (0: every such state alike; 1: a hazard proportional "
+        "to the gain).")
     entry_into_force_delay_days: Annotated[int, Field(ge=0, le=3650)] = Field(
         0, description="Days from the ratification that reaches ratifications_needed to entry into force (the UN "
         "convention: 90).")

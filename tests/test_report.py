@@ -60,7 +60,9 @@ def test_run_report_is_self_contained_and_complete(run_folder):
     assert f"after {summary['rounds']} rounds" in html
     assert "Summary and explanation" in html and "States at round" in html and "Rounds" in html
     assert manifest["reproduce"] in html.replace("&#x27;", "'") and manifest["scenario"]["sha256"] in html
-    assert manifest["environment"]["numerics"]["machine"] in html.split("Provenance", 1)[1]
+    numerics = manifest["environment"]["numerics"]  # what decides numpy's last digits, shown with the provenance
+    simd = " ".join(numerics["numpy_simd_dispatch"]) or "baseline only"
+    assert f"{numerics['machine']}, {numerics['libc']}, numpy SIMD {simd}" in html.split("Provenance", 1)[1]
     assert "report.html" in manifest["files"]
 
 

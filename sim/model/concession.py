@@ -46,11 +46,8 @@ def concede(model: "NegotiationModel") -> bool:
     turns: list[int] = []
     model.agents.shuffle_do("concede", turns)  # Mesa's random activation: the order of the states' turns
     rule.move_in_order(turns, model.position)
-    received, given = maths.concession_toward(before, model.position, model.salience, model.capability,
-                                              model.engaged)
-    model.received += received
-    model.given += given
-    model.reciprocity = maths.reciprocity_factor(model.received, model.given, protocol.reciprocity)
+    model.reciprocity = maths.record_concessions(before, model.position, model.salience, model.capability,
+                                                 model.engaged, model.received, model.given, protocol.reciprocity)
     return True
 
 

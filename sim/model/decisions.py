@@ -97,15 +97,16 @@ class Stakes:
 
     def unviable_where(self, model: "NegotiationModel", needed: np.ndarray) -> np.ndarray:
         """`unviable` where `needed` (T,), worked out for the texts that have not needed it before, and 0 elsewhere
-        (where it is multiplied by 0 in maths.passes, so that any finite value gives the same shortfall; where no
-        membership can ever be viable it is infinite for every text, as maths.viability_gap gives it)."""
+        (where it is multiplied by 0 in maths.passes, so that any finite value gives the same shortfall; where the
+        engaged states are too few for any membership to be viable it is infinite for every text, as
+        maths.viability_gap gives it)."""
         todo = needed & np.isnan(self.unviable)
         if todo.any():
             self.unviable[todo] = maths.viability_gap(
                 self.loss[:, todo], model.reservation_now, self.worth, self.chance[:, todo],
                 model.scenario.treaty.participation_benefit, model.parties_needed, model.engaged)
-        if maths.never_viable(model.parties_needed, model.n):
-            return self.unviable
+        if maths.never_viable(model.parties_needed, int(model.engaged.sum())):
+            return self.unviable  # infinite for every text, as it enters maths.passes when worked out for all
         return np.where(needed, self.unviable, 0.0)
 
 
@@ -130,7 +131,8 @@ def stakes(model: "NegotiationModel", texts: np.ndarray, rule: str) -> Stakes:
         treaty.norm_externality, model.parties_needed, model.engaged, locked)
     utility = maths.treaty_utility(loss, model.reservation_now, members, value, alive, treaty.public_good_share,
                                    treaty.norm_externality)
-    unviable = np.full(len(texts), np.inf if maths.never_viable(model.parties_needed, model.n) else np.nan)
+    unviable = np.full(len(texts), np.inf if maths.never_viable(model.parties_needed, int(model.engaged.sum()))
+                       else np.nan)
     return Stakes(texts, weight, worth, loss, chance, members, value, alive, utility, unviable)
 
 
@@ -180,7 +182,10 @@ def declare(model: "NegotiationModel", st: Stakes, rule: str, threshold: float, 
     declaration, cost = maths.declarations(st.utility, model.reservation_now, st.members, st.weight, model.engaged,
                                            protocol.objection_cost + endgame_pressure(model), protocol.isolation_cost,
                                            protocol.mandate_cost, mandate)
+    # The gap counts only for the texts nobody supports with a positive weight (and never under plurilateral rules).
     supported = ((declaration == maths.SUPPORT) & (model.engaged & (st.weight > 0))[:, None]).any(axis=0)
+    if rule == "plurilateral":
+        supported[:] = True
     adoptable, shortfall = maths.passes(rule, declaration, st.members, st.weight, model.engaged, threshold,
                                         rules.min_states, st.unviable_where(model, ~supported))
     return Evaluation(st.texts, st.loss, st.chance, st.members, st.value, st.alive, st.utility, declaration, cost,
@@ -250,9 +255,9 @@ def signing_now(model: "NegotiationModel", willing: np.ndarray) -> np.ndarray:
 
 def signature_chance(model: "NegotiationModel") -> np.ndarray | float:
     """Each state's chance of signing the open text this round if it would sign (N,), at `rules.signature_rate` p
-    below 1: 1 - (1 - p)^((g_i / m)^k), with g_i = U_i - r_i its gain from the treaty over no treaty, m the mean
-    gain of the states that would sign and k `rules.signature_keenness`. A state of average gain signs with chance
-    p a round; the keener sign sooner and the lukewarm later (commitment comes sooner the more a state gains from
+    below 1: 1 - (1 - p)^((g_i / m)^k), with g_i = max(U_i - r_i, 0) its gain from the treaty over no treaty, m the
+    mean gain of the states that would sign and k `rules.signature_keenness`. A state of average gain signs with
+    chance p a round; the keener sign sooner, the lukewarm later and one that gains nothing never (commitment comes sooner the more a state gains from
     it: Simmons 2009, ch. 3; von Stein 2008). With k = 0 (the default), or when no state that would sign gains, every
     such state signs with chance p."""
     rules = model.scenario.rules
@@ -267,8 +272,8 @@ def signature_chance(model: "NegotiationModel") -> np.ndarray | float:
 
 
 def open_for_signature(model: "NegotiationModel") -> None:
-    """The opening: every state that would sign signs (at `rules.signature_rate` below 1, each with that chance:
-    the others sign in later rounds), the tiers that reach their threshold come into being, and the ratification
+    """The opening: every state that would sign signs (at `rules.signature_rate` below 1, each with its chance,
+    `signature_chance`: the others sign in later rounds), the tiers that reach their threshold come into being, and the ratification
     window starts."""
     model.signed = signing_now(model, model.would_sign)
     model.opening_signatories = int(model.signed.sum())
