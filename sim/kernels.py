@@ -63,7 +63,6 @@ def moves_in_order(order, to_move, keep, pull, base, low, high, indptr, indices,
             _move(i, keep, pull, base, low, high, indptr, indices, data, positions, positions)
 
 
-
 # ------------------------------------------------------------------------------------------------------------------
 # The rest of a round's concession, for both activations: the rule's coefficients, the simultaneous moves, how far
 # the states conceded toward each other and the reciprocity that follows. Each kernel does what the numpy code of
