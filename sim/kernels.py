@@ -37,17 +37,34 @@ from numba import njit
 @njit(cache=True, fastmath=False, boundscheck=False, nogil=True, inline="always")
 def _move(i, keep, pull, base, low, high, indptr, indices, data, read, write):  # pragma: no cover
     """State i's move: its new position from the positions in `read`, written to row i of `write`."""
-    start, stop = indptr[i], indptr[i + 1]
+    three = read.shape[1] == 3
+    sums = _three_sums(i, indptr, indices, data, read) if three else (0.0, 0.0, 0.0)
     for k in range(read.shape[1]):
-        s = 0.0  # +0.0, then each product in turn, as scipy's CSR product adds them
-        for q in range(start, stop):
-            s += data[q] * read[indices[q], k]
+        if three:
+            s = sums[k]
+        else:
+            s = 0.0  # +0.0, then each product in turn, as scipy's CSR product adds them
+            for q in range(indptr[i], indptr[i + 1]):
+                s += data[q] * read[indices[q], k]
         v = keep[i, k] * read[i, k] + pull[i, k] * s + base[i, k]
         if v < low[i, k]:
             v = low[i, k]
         if v > high[i, k]:
             v = high[i, k]
         write[i, k] = v
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True, inline="always")
+def _three_sums(i, indptr, indices, data, read):  # pragma: no cover
+    """State i's partner sums on three dimensions side by side, partner after partner: each sum is the same chain
+    from +0.0 as one dimension at a time, but the three run in registers at once (2-3 times faster)."""
+    s0 = s1 = s2 = 0.0
+    for q in range(indptr[i], indptr[i + 1]):
+        j, a = indices[q], data[q]
+        s0 += a * read[j, 0]
+        s1 += a * read[j, 1]
+        s2 += a * read[j, 2]
+    return s0, s1, s2
 
 
 @njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
