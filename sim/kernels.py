@@ -12,7 +12,8 @@ in `maths.Concession.__doc__`:
 
 - the partner pull of state i on dimension k is the sum over its partners j, in the order of the CSR form (columns
   ascending), of A_ij * p_jk, added one after another to +0.0 (as scipy's CSR product sums a row, and numpy's
-  add.reduce with initial=0.0 down the first axis of a (partners, K) array);
+  add.reduce with initial=0.0 down the first axis of a (partners, K) array); on three dimensions the three sums
+  run side by side, partner after partner, each still its own chain in that order;
 - the new position is (keep * p + pull * s) + base, then raised to the lower red line, then lowered to the upper one.
 
 No fast-math: every product and sum is rounded as IEEE 754 prescribes, with nothing fused or reordered, so a seed
