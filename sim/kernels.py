@@ -161,6 +161,8 @@ def pairwise_sum(a, start, n):  # pragma: no cover
 @njit(cache=True, fastmath=False, boundscheck=False, nogil=True, inline="always")
 def weighted_square(salience, i, gap):  # pragma: no cover
     """sum_k s_ik * (g_k * g_k) as einsum adds it for K <= MAX_DIMS: even and odd k in two lanes from +0.0."""
+    if gap.shape[0] == 3:
+        return _square3(salience, i, gap[0], gap[1], gap[2])
     even = 0.0
     odd = 0.0
     for k in range(gap.shape[0]):
@@ -170,6 +172,14 @@ def weighted_square(salience, i, gap):  # pragma: no cover
         else:
             odd += p
     return even + odd
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True, inline="always")
+def _square3(salience, i, g0, g1, g2):  # pragma: no cover
+    """weighted_square of three gaps held in registers, in the same order: (0 + s0 g0^2 + s2 g2^2) + (0 + s1 g1^2)."""
+    even = 0.0 + salience[i, 0] * (g0 * g0)
+    even += salience[i, 2] * (g2 * g2)
+    return even + (0.0 + salience[i, 1] * (g1 * g1))
 
 
 @njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
@@ -278,9 +288,14 @@ def distance_matrix(points, texts, salience):  # pragma: no cover
     gap = np.empty(n_dims)
     for i in range(n):
         for t in range(n_texts):
-            for k in range(n_dims):
-                gap[k] = texts[t, k] - points[i, k]
-            out[i, t] = np.sqrt(weighted_square(salience, i, gap))
+            if n_dims == 3:  # the gaps in registers (three times faster)
+                square = _square3(salience, i, texts[t, 0] - points[i, 0], texts[t, 1] - points[i, 1],
+                                  texts[t, 2] - points[i, 2])
+            else:
+                for k in range(n_dims):
+                    gap[k] = texts[t, k] - points[i, k]
+                square = weighted_square(salience, i, gap)
+            out[i, t] = np.sqrt(square)
     return out
 
 
