@@ -25,7 +25,7 @@ def concede(model: "NegotiationModel") -> bool:
     # Drawn for every state in row order whatever the activation, so both regimes use the generator alike.
     noise = np.exp(sigma * model.rng.standard_normal(model.n) - 0.5 * sigma * sigma)
     movers = model.engaged & ~model.signed  # signatories of an adopted text hold their mandates
-    if not movers.any():
+    if not np.count_nonzero(movers):
         return False
     partners = model.partners()
     willingness = model.reciprocity * model.evaluation.chance[:, 0]  # the draft's chance of ratification

@@ -105,7 +105,7 @@ class Stakes:
             self.unviable[todo] = maths.viability_gap(
                 self.loss[:, todo], model.reservation_now, self.worth, self.chance[:, todo],
                 model.scenario.treaty.participation_benefit, model.parties_needed, model.engaged)
-        if maths.never_viable(model.parties_needed, int(model.engaged.sum())):
+        if maths.never_viable(model.parties_needed, np.count_nonzero(model.engaged)):
             return self.unviable  # infinite for every text, as it enters maths.passes when worked out for all
         return np.where(needed, self.unviable, 0.0)
 
@@ -131,8 +131,8 @@ def stakes(model: "NegotiationModel", texts: np.ndarray, rule: str) -> Stakes:
         treaty.norm_externality, model.parties_needed, model.engaged, locked)
     utility = maths.treaty_utility(loss, model.reservation_now, members, value, alive, treaty.public_good_share,
                                    treaty.norm_externality)
-    unviable = np.full(len(texts), np.inf if maths.never_viable(model.parties_needed, int(model.engaged.sum()))
-                       else np.nan)
+    never = maths.never_viable(model.parties_needed, np.count_nonzero(model.engaged))
+    unviable = np.full(len(texts), np.inf if never else np.nan)
     return Stakes(texts, weight, worth, loss, chance, members, value, alive, utility, unviable)
 
 
@@ -257,9 +257,9 @@ def signature_chance(model: "NegotiationModel") -> np.ndarray | float:
     """Each state's chance of signing the open text this round if it would sign (N,), at `rules.signature_rate` p
     below 1: 1 - (1 - p)^((g_i / m)^k), with g_i = max(U_i - r_i, 0) its gain from the treaty over no treaty, m the
     mean gain of the states that would sign and k `rules.signature_keenness`. A state of average gain signs with
-    chance p a round; the keener sign sooner, the lukewarm later and one that gains nothing never (commitment comes sooner the more a state gains from
-    it: Simmons 2009, ch. 3; von Stein 2008). With k = 0 (the default), or when no state that would sign gains, every
-    such state signs with chance p."""
+    chance p a round; the keener sign sooner, the lukewarm later and one that gains nothing never (commitment comes
+    sooner the more a state gains from it: Simmons 2009, ch. 3; von Stein 2008). With k = 0 (the default), or when
+    no state that would sign gains, every such state signs with chance p."""
     rules = model.scenario.rules
     rate, keenness = rules.signature_rate, rules.signature_keenness
     if keenness == 0:
@@ -273,8 +273,8 @@ def signature_chance(model: "NegotiationModel") -> np.ndarray | float:
 
 def open_for_signature(model: "NegotiationModel") -> None:
     """The opening: every state that would sign signs (at `rules.signature_rate` below 1, each with its chance,
-    `signature_chance`: the others sign in later rounds), the tiers that reach their threshold come into being, and the ratification
-    window starts."""
+    `signature_chance`: the others sign in later rounds), the tiers that reach their threshold come into being, and
+    the ratification window starts."""
     model.signed = signing_now(model, model.would_sign)
     model.opening_signatories = int(model.signed.sum())
     model.tier_alive = (model.tiers & model.signed[:, None]).sum(axis=0) >= model.tier_threshold
