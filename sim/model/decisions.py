@@ -212,13 +212,14 @@ def respond(model: "NegotiationModel") -> None:
             return
     ev = model.draft_evaluation if model.draft_evaluation is not None else evaluate(model, model.draft[None, :])
     model.draft_evaluation = None
-    model.evaluation = ev
-    model.declaration = ev.declaration[:, 0].copy()
-    model.support = model.declaration == maths.SUPPORT
-    model.would_sign = ev.members[:, 0] & model.engaged
-    model.utility = ev.utility[:, 0].copy()
-    model.objection_cost_now = ev.cost[:, 0].copy()
-    model.mandate_now = ev.mandate[:, 0].copy()
+    if ev is not model.evaluation:  # else the chair kept the text and its answers, taken from it last round, stand
+        model.evaluation = ev
+        model.declaration = ev.declaration[:, 0].copy()
+        model.support = model.declaration == maths.SUPPORT
+        model.would_sign = ev.members[:, 0] & model.engaged
+        model.utility = ev.utility[:, 0].copy()
+        model.objection_cost_now = ev.cost[:, 0].copy()
+        model.mandate_now = ev.mandate[:, 0].copy()
     # Tier choices rest on ideals, the draft and the core's members alone: worked out again only when one changed.
     stamp = (model.draft.tobytes(), model.would_sign.tobytes(), model.events_applied, model.adopted_round,
              model.signed.tobytes())
