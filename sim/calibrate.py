@@ -112,10 +112,15 @@ def check_parameters(raw: RawScenario, given: Sequence[str]) -> list[Parameter]:
         for end in (low, high):
             value = int(round(end)) if integer else end
             try:
-                validate_raw(with_overrides(raw, {path: value}))
+                probe = with_overrides(raw, {path: value})
+            except ScenarioError as exc:  # the path itself: no value would do
+                raise ScenarioError("--param", 0, path, exc.message) from None
+            try:
+                validate_raw(probe)
             except ScenarioError as exc:
-                field = exc.field or path
-                raise ScenarioError("--param", 0, path, f"{value}: {field}: {exc.message}") from None
+                field = "" if exc.field in ("", path) else f"{exc.field}: "
+                given = "" if exc.message.startswith(f"{value} ") else f"{value}: "  # the message may name it
+                raise ScenarioError("--param", 0, path, f"{given}{field}{exc.message}") from None
         parameters.append(Parameter(path, low, high, integer=integer, name=f"p{len(parameters)}"))
     if any(p.path == FLEXIBILITY_SCALE for p in parameters):
         clash = [p.path for p in parameters if p.path.startswith("states.") and p.path.endswith(".flexibility")]

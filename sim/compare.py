@@ -132,14 +132,15 @@ def _run_row(scenario: Scenario, replicate: int, seed: int, max_rounds: int | No
         "rounds": summary["rounds"],
         "adopted": summary["adopted"],
         "in_force": summary["in_force"],
-        "core_members": len(summary["core_members"]),
+        # members of an adopted text; a run that adopts nothing has none (its would-be signers are not members)
+        "core_members": len(summary["core_members"]) if summary["adopted"] else 0,
         "ratifications": summary["ratifications"],
     }
     for d in scenario.dimension_names:
         row[f"text_{d}"] = summary["core_text"][d]
     for t in scenario.treaty.tiers:
-        row[f"tier_{t.name}"] = len(summary["tiers"][t.name]["members"])
-    inside = set(summary["core_members"])
+        row[f"tier_{t.name}"] = len(summary["tiers"][t.name]["members"]) if summary["adopted"] else 0
+    inside = set(summary["core_members"]) if summary["adopted"] else set()
     members = [{"replicate": replicate, "seed": int(seed), "state": sid, "member": sid in inside}
                for sid in scenario.state_ids]
     return row, members

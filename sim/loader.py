@@ -137,13 +137,24 @@ class ScenarioError(ValueError):
         source = printable(self.source, 200)
         where = source if not self.line else f"{source}:{self.line}"
         message = printable(self.message, 400)
-        return f"{where}: {printable(self.field, 160)}: {message}" if self.field else f"{where}: {message}"
+        if not self.field or self.source == f"--set {self.field}":  # the option already names the field
+            return f"{where}: {message}"
+        return f"{where}: {printable(self.field, 160)}: {message}"
 
     def __str__(self) -> str:
         more = len(self.problems) - 1
         if more < 1:
             return self.text()
-        return f"{self.text()} (and {more} more problem{'s' if more > 1 else ''}; `validate` lists them all)"
+        counted = f"and {more} more problem{'s' if more > 1 else ''}"
+        if all(p.from_file() for p in self.problems):
+            return f"{self.text()} ({counted}; `validate` lists them all)"
+        # `validate` reads files only: problems that come from the command line are named here
+        others = "; ".join(p.text() for p in self.problems[1:4]) + ("; ..." if more > 3 else "")
+        return f"{self.text()} ({counted}: {others})"
+
+    def from_file(self) -> bool:
+        """Whether the problem lies in a file (not in an option such as --set)."""
+        return not self.source.startswith("--")
 
     @classmethod
     def collected(cls, problems: list["ScenarioError"]) -> "ScenarioError":
@@ -172,9 +183,14 @@ class RawScenario:
         self.data = data
         self.origins = origins
         self.source = source
+        # Problems found before validation that did not stop the reading (a variant's `set:` path that does not
+        # exist): validate_raw reports them with the rest.
+        self.problems: list[ScenarioError] = []
 
     def copy(self) -> "RawScenario":
-        return RawScenario(copy.deepcopy(self.data), dict(self.origins), self.source)
+        twin = RawScenario(copy.deepcopy(self.data), dict(self.origins), self.source)
+        twin.problems = list(self.problems)
+        return twin
 
     def origin(self, path: PathKey) -> Origin:
         path = tuple(path)
@@ -388,7 +404,10 @@ def load_raw(path: str | Path, _seen: tuple = ()) -> RawScenario:
             base.data[key] = value
             _move_origins(base.origins, (key,), origins, (key,))
     for dotted, value in patches.items():
-        apply_override(base, dotted, value, origins.get(("set", dotted), (source, 0)))
+        try:
+            apply_override(base, dotted, value, origins.get(("set", dotted), (source, 0)))
+        except ScenarioError as exc:  # kept for validation, which lists it with the document's other problems
+            base.problems.append(exc)
     base.source = source
     return base
 
@@ -852,11 +871,16 @@ def _check_floor_ceiling(problems: _Problems, base: PathKey, at_least: Mapping, 
 
 
 def validate_raw(raw: RawScenario) -> Scenario:
+    """The validated scenario, or one ScenarioError with every problem found (those kept in `raw.problems` too)."""
     try:
         scenario = Scenario.model_validate(raw.data)
+        check_references(scenario, raw)
     except ValidationError as exc:
-        raise _from_pydantic(raw, exc) from None
-    check_references(scenario, raw)
+        raise ScenarioError.collected(raw.problems + _from_pydantic(raw, exc).problems) from None
+    except ScenarioError as exc:
+        raise ScenarioError.collected(raw.problems + exc.problems) from None
+    if raw.problems:
+        raise ScenarioError.collected(list(raw.problems))
     return scenario
 
 
@@ -895,7 +919,7 @@ def with_overrides(raw: RawScenario, overrides: Mapping[str, Any] | Iterable[str
     raw = raw.copy()
     items = overrides.items() if isinstance(overrides, Mapping) else (parse_assignment(t) for t in overrides)
     for dotted, value in items:
-        apply_override(raw, dotted, value, ("--set", 0))
+        apply_override(raw, dotted, value, (f"--set {dotted}", 0))
     return raw
 
 

@@ -88,7 +88,7 @@ Unit = Annotated[Number, AfterValidator(_unit), Field(json_schema_extra={"minimu
 SignedUnit = Annotated[Number, AfterValidator(_signed_unit), Field(json_schema_extra={"minimum": -1, "maximum": 1})]
 NonNegative = Annotated[Number, AfterValidator(_non_negative), Field(json_schema_extra={"minimum": 0})]
 Positive = Annotated[Number, AfterValidator(_positive), Field(json_schema_extra={"exclusiveMinimum": 0})]
-Capability = Annotated[Positive, AfterValidator(_usable_capability),
+Capability = Annotated[Number, AfterValidator(_usable_capability),  # its range starts above 0
                        Field(json_schema_extra={"minimum": CAPABILITY_RANGE[0], "maximum": CAPABILITY_RANGE[1]})]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 StateId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=32)]

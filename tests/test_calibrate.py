@@ -220,6 +220,20 @@ def test_bad_options_are_one_line_naming_the_option(inputs, tmp_path, capsys, op
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
+@pytest.mark.parametrize("param, expected", [
+    ("treaty.participation_benfit=0.1:0.5", "error: --param: treaty.participation_benfit: unknown field "
+                                            "'participation_benfit' in treaty (did you mean 'participation_benefit'?)"),
+    ("rules.threshold=0.5:2", "error: --param: rules.threshold: 2.0 is not between 0 and 1"),
+])
+def test_a_bad_prior_names_its_path_once_and_a_value_only_where_one_is_wrong(inputs, tmp_path, capsys, param,
+                                                                            expected):
+    """A path that does not exist is wrong whatever the range, so the error gives no value; a value out of range
+    is named once, with the path the user typed."""
+    scenario, observed = inputs
+    assert main(["calibrate", str(scenario), str(observed), "--out", str(tmp_path / "out"), "--param", param]) == 3
+    assert capsys.readouterr().err.strip() == expected
+
+
 def test_a_bad_observed_file_is_one_line_with_file_line_and_field(inputs, tmp_path, capsys):
     """An observed file with an unquoted date or an unknown field is refused (exit 3) with FILE:LINE: FIELD."""
     scenario, observed = inputs

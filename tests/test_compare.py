@@ -83,13 +83,18 @@ def test_a_scenario_compared_with_itself_shows_no_difference():
 
 def test_a_real_difference_is_found():
     """Consensus against a two-thirds rule in the classroom: the core is never adopted under consensus and always
-    under two-thirds, a difference flagged significant; Caldera, which never joins, shows no membership change."""
+    under two-thirds, a difference flagged significant; Caldera, which never joins, shows no membership change.
+    Members are members of an adopted text: under consensus, where nothing is adopted, nobody is one (the states
+    that would sign the last draft are not), so the three that join under two-thirds gain membership."""
     result = compare(load_scenario(CLASSROOM), load_scenario(TWO_THIRDS), replicates=5)
     diff = result.differences.set_index(["group", "measure"])
     adopted = diff.loc[("treaty", "adopted")]
     assert adopted["a"] == 0 and adopted["b"] == 1 and adopted["significant"] and adopted["low"] > 0
     assert diff.loc[("outcome", "stalemate"), "high"] < 0
     assert not diff.loc[("membership", "CAL"), "significant"]
+    assert diff.loc[("run", "core_members"), "a"] == 0 and diff.loc[("run", "core_members"), "significant"]
+    joined = [s for s in ("AUR", "BOR", "DEL") if diff.loc[("membership", s), "significant"]]
+    assert joined == ["AUR", "BOR", "DEL"]
 
 
 def test_tiers_and_states_in_only_one_scenario(write_yaml):

@@ -40,8 +40,9 @@ def test_set_unknown_field_is_refused_with_suggestion(write_yaml):
     """An unknown path is a clear error that suggests the close name."""
     with pytest.raises(ScenarioError) as caught:
         load_scenario(write_yaml(MINIMAL), ["rules.treshold=0.5"])
-    assert caught.value.source == "--set"
+    assert caught.value.source == "--set rules.treshold"
     assert "unknown field 'treshold'" in caught.value.message and "'threshold'" in caught.value.message
+    assert str(caught.value).startswith("--set rules.treshold: unknown field")  # the option names the field once
 
 
 def test_set_unknown_state_is_refused(write_yaml):
@@ -55,7 +56,28 @@ def test_set_out_of_range_value_is_blamed_on_the_override(write_yaml):
     """A bad value given with --set is reported against --set, not the file's line."""
     with pytest.raises(ScenarioError) as caught:
         load_scenario(write_yaml(MINIMAL), ["states.AAA.flexibility=1.5"])
-    assert str(caught.value) == "--set: states[0].flexibility: 1.5 is not between 0 and 1"
+    assert str(caught.value) == "--set states.AAA.flexibility: states[0].flexibility: 1.5 is not between 0 and 1"
+
+
+def test_every_problem_of_the_set_options_is_named_in_the_one_error_line(write_yaml):
+    """`validate` reads files, not --set: so the one error line names the other --set problems itself, each by the
+    path the user typed, instead of sending the user to `validate`."""
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(write_yaml(MINIMAL), ["states.AAA.capability=-4", "rules.threshold=7"])
+    text = str(caught.value)
+    assert "\n" not in text and "validate" not in text
+    assert "--set states.AAA.capability: states[0].capability: -4.0 is outside 1e-06 to 1e+09" in text
+    assert "--set rules.threshold: 7.0 is not between 0 and 1" in text
+    assert len(caught.value.problems) == 2
+
+
+def test_file_problems_alone_point_to_validate(write_yaml):
+    """Several problems in the file itself: the line names the first and counts the rest, which `validate` lists."""
+    bad = MINIMAL.replace("capability: 2", "capability: -2").replace("capability: 1", "capability: 0")
+    assert bad != MINIMAL
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(write_yaml(bad))
+    assert str(caught.value).endswith("more problem; `validate` lists them all)")
 
 
 def test_set_refuses_yaml_tags_in_values(write_yaml):
@@ -96,6 +118,20 @@ def test_extends_and_set_build_a_variant(write_yaml):
     with pytest.raises(ScenarioError) as caught:
         load_scenario(bad)
     assert (caught.value.source, caught.value.line) == (str(bad), 3)
+
+
+def test_a_variant_with_a_path_that_does_not_exist_still_has_all_its_problems_listed(write_yaml):
+    """A `set:` path that does not exist does not hide the variant's other problems: validation goes on without
+    it, and the one error holds every problem, each with its own line."""
+    write_yaml(MINIMAL, "base.yaml")
+    bad = write_yaml("extends: base.yaml\nset:\n  states.AAA.flexiblity: 0.3\n  rules.threshold: '0.5'\n"
+                     "  states.ZZZ.flexibility: 0.3\n", "bad.yaml")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(bad)
+    found = [(p.line, p.message) for p in caught.value.problems]
+    assert [line for line, _ in found] == [3, 4, 5]
+    assert "did you mean 'flexibility'" in found[0][1] and "expected a number" in found[1][1]
+    assert "no entry 'ZZZ'" in found[2][1]
 
 
 def test_extends_in_a_circle_is_refused(write_yaml):

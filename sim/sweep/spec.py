@@ -554,7 +554,7 @@ def quick_spec(scenario: str | Path, vary: list[str], levers: list[str] = (), *,
     for item in overrides:
         dotted, value = parse_assignment(item)
         fixed[dotted] = value
-        origins[("set", dotted)] = ("--set", 0)
+        origins[("set", dotted)] = (f"--set {dotted}", 0)
     if fixed:
         document["set"] = fixed
     for section, flag, items in (("uncertainties", "--vary", vary), ("levers", "--lever", levers)):
