@@ -1,7 +1,8 @@
 """Compiled kernels for the parts of a round where numpy's overhead on small arrays costs many times the arithmetic:
-the states' moves one after another in random sequential activation (docs/ODD.md 7.3), the rest of the concession
-phase in both activations, and the distances, mandate shares, signing equilibrium, viability gap, declarations and
-the rule's verdict of a batch evaluation (the chair's search and the states' answers). The ratification chances
+the states' moves one after another in random sequential activation (docs/ODD.md 7.6), the rest of the concession
+phase in both activations, the distances, mandate shares, signing equilibrium, viability gap, declarations and
+the rule's verdict of a batch evaluation (the chair's search and the states' answers), the coalitions' centres and
+who drifts from them, and the check of whether any mandate has moved since a last look. The ratification chances
 (numpy's exp and power) stay in numpy.
 
 Each state's move in random activation reads the positions the others hold at that moment, so a round is a chain of
