@@ -15,6 +15,7 @@ for the texts that come back (decisions.search_stakes).
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -98,18 +99,27 @@ def candidates(model: "NegotiationModel", chair: int | None) -> np.ndarray:
     if model.coalitions and unaligned.any():
         rows.append(maths.compromise(model.position, model.salience, model.capability, unaligned))
     draft = rows[0]
+    blocks = [np.array(rows)]  # the rest in blocks of rows, each worked out in one go
     if model.declaration is not None:
         excess = np.where(model.declaration == maths.OBJECT,
                           model.reservation_now - model.objection_cost_now - model.utility, -np.inf)
         objectors = np.argsort(-excess, kind="stable")[:TOWARD_OBJECTORS]
-        rows.extend(draft + 0.5 * (model.position[i] - draft) for i in objectors if np.isfinite(excess[i]))
-    eye = np.eye(model.k) * STEP
-    rows.extend(draft + eye)
-    rows.extend(draft - eye)
+        objectors = objectors[np.isfinite(excess[objectors])]
+        blocks.append(draft + 0.5 * (model.position[objectors] - draft))
+    eye = _steps(model.k)
+    blocks += [draft + eye, draft - eye]
     if model.near_miss is not None:
-        rows.append(model.near_miss)
-    texts = maths.bound_text(np.array(rows), 0.0, 1.0)
+        blocks.append(model.near_miss[None, :])
+    texts = maths.bound_text(np.concatenate(blocks), 0.0, 1.0)
     return maths.bound_text(texts, model.core_floor[None, :], model.core_ceiling[None, :])
+
+
+@functools.lru_cache(maxsize=16)
+def _steps(k: int) -> np.ndarray:
+    """The chair's steps along each of k dimensions (k, k), read-only."""
+    steps = np.eye(k) * STEP
+    steps.flags.writeable = False
+    return steps
 
 
 def pick_text(model: "NegotiationModel", ev, chair: int | None) -> int:
