@@ -1,8 +1,9 @@
 """Compiled kernels for the parts of a round where numpy's overhead on small arrays costs many times the arithmetic:
 the states' moves one after another in random sequential activation (docs/ODD.md 7.6), the rest of the concession
 phase in both activations, the distances, mandate shares, signing equilibrium, viability gap, declarations and
-the rule's verdict of a batch evaluation (the chair's search and the states' answers), the coalitions' centres and
-who drifts from them, and the check of whether any mandate has moved since a last look. The ratification chances
+the rule's verdict of a batch evaluation (the chair's search and the states' answers), the tally of a decision that
+adopted nothing, the coalitions' centres and who drifts from them, and the check of whether any mandate has moved
+since a last look. The ratification chances
 (numpy's exp and power) stay in numpy.
 
 Each state's move in random activation reads the positions the others hold at that moment, so a round is a chain of
@@ -633,6 +634,24 @@ def defectors(positions, salience, labels, centres, engaged, leaders, limit):  #
                 gap[k] = centres[c, k] - positions[i, k]
             out[i] = np.sqrt(weighted_square(salience, i, gap)) > limit
     return out
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def tally_objections(declaration, engaged, utility, reservation, cost, mandate, reach, mandate_cost, walkout_margin,
+                     objections, holdouts, streak):  # pragma: no cover
+    """maths.tally_objections, element by element in the same operations (-1 is maths.OBJECT)."""
+    n = declaration.shape[0]
+    objecting = np.empty(n, np.bool_)
+    for i in range(n):
+        o = engaged[i] and declaration[i] == -1
+        objecting[i] = o
+        if o:
+            objections[i] += 1
+            without_mandate = cost[i] - mandate_cost * mandate[i]
+            if utility[i] < reservation[i] - without_mandate - mandate_cost * reach[i]:
+                holdouts[i] += 1
+        streak[i] = streak[i] + 1 if o and utility[i] < reservation[i] - walkout_margin else 0
+    return objecting
 
 
 @njit(cache=True, fastmath=False, boundscheck=False, nogil=True)

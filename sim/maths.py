@@ -63,6 +63,29 @@ def moved_less(now: np.ndarray, then: np.ndarray, limit: float) -> bool:
     return below
 
 
+def tally_objections(declaration, engaged, utility, reservation, cost, mandate, reach, mandate_cost: float,
+                     walkout_margin: float, objections, holdouts, streak) -> np.ndarray:
+    """The record of a decision that adopted nothing, kept in place, and who objected (N,) bool.
+
+    Each engaged state that objected adds one to `objections`, and one to `holdouts` if it would have objected even
+    with its mandate as close to the text as its red lines allow (`reach`, a mandate share, in place of `mandate`
+    in its cost of objecting `cost`); `streak` counts the rounds in a row in which it objected while worse off under
+    the draft than with no treaty by more than `walkout_margin`, and is 0 for every other state."""
+    kernels = _kernels()
+    if kernels is not None:
+        return kernels.tally_objections(declaration, engaged, utility, reservation, cost, mandate, reach,
+                                        float(mandate_cost), float(walkout_margin), objections, holdouts, streak)
+    start = time.perf_counter()
+    objecting = engaged & (declaration == OBJECT)
+    objections += objecting
+    without_mandate = cost - mandate_cost * mandate
+    holdouts += objecting & (utility < reservation - without_mandate - mandate_cost * reach)
+    deeply = utility < reservation - walkout_margin
+    streak[:] = np.where(objecting & deeply, streak + 1, 0)
+    _in_python(start)
+    return objecting
+
+
 def weighted_distance(points: np.ndarray, text: np.ndarray, salience: np.ndarray) -> np.ndarray:
     """Salience-weighted Euclidean distance of each state's point (N,K) to a text (K,) or to texts (N,K): (N,)."""
     gap = np.asarray(text) - points

@@ -312,6 +312,38 @@ def test_the_coalition_kernels_give_numpys_numbers_to_the_last_digit(k, moves):
     assert stills == {False, True}
 
 
+def test_the_tally_of_a_failed_decision_is_the_same_compiled_as_in_numpy(moves):
+    """Who objected, the objection and holdout counts and the walk-out streaks (maths.tally_objections) are the
+    same compiled as in numpy, on random cases of 1 to 200 states with states away from the table, NaN utilities,
+    utilities exactly at the thresholds and streaks already running; the counts and streaks change in place."""
+    grew = set()
+    for seed in range(40):
+        rng = np.random.default_rng(9100 + seed)
+        n = int(rng.integers(1, 200))
+        declaration = rng.integers(-1, 2, n).astype(np.int8)
+        engaged = rng.random(n) < 0.9
+        reservation, cost, mandate, reach = rng.normal(0, 0.2, n), rng.random(n) * 0.3, rng.random(n), rng.random(n)
+        mandate_cost, margin = float(rng.random() * 0.2), float(rng.random() * 0.1)
+        utility = reservation + rng.normal(0, 0.3, n)
+        ties = rng.random(n) < 0.1
+        utility[ties] = (reservation - margin)[ties]  # exactly at the walk-out threshold: not deeply worse off
+        utility[rng.random(n) < 0.05] = np.nan
+        start = [rng.integers(0, 5, n).astype(np.int64) for _ in range(3)]
+        answers = []
+        for compiled in (False, True):
+            moves(compiled)
+            counts = [a.copy() for a in start]
+            objecting = maths.tally_objections(declaration, engaged, utility, reservation, cost, mandate, reach,
+                                               mandate_cost, margin, *counts)
+            answers.append((objecting, *counts))
+        assert all(_same_bits(a, b) for a, b in zip(*answers))
+        objecting, objections, holdouts, streak = answers[1]
+        assert (objections - start[0]).tolist() == objecting.astype(int).tolist()
+        assert np.all((streak == 0) | (streak == start[2] + 1))
+        grew.update(zip((holdouts > start[1]).tolist(), (streak > 0).tolist()))
+    assert grew == {(False, False), (False, True), (True, False), (True, True)}  # every branch is taken
+
+
 @pytest.mark.parametrize("activation", ["random", "simultaneous"])
 def test_a_run_is_the_same_whichever_way_the_states_moved(activation, moves, scenarios_dir):
     """A whole run with coalitions gives the same summary and tables, to the last digit, with the concession phase

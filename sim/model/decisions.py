@@ -336,16 +336,11 @@ def decide(model: "NegotiationModel") -> None:
         else:  # nobody signs or ratifies before the opening; the window is counted from it
             model.window_closes = model.opening_round + model.ratification_window
         return
-    objecting = model.engaged & (model.declaration == maths.OBJECT)
-    model.objections += objecting
     protocol = model.scenario.protocol
     # a holdout would object even had its mandate come as close to the text as its red lines allow
-    without_mandate = model.objection_cost_now - protocol.mandate_cost * model.mandate_now
-    reach = mandate_reach(model)
-    model.holdouts += objecting & (model.utility < model.reservation_now - without_mandate
-                                   - protocol.mandate_cost * reach)
-    deeply = model.utility < model.reservation_now - protocol.walkout_margin
-    model.objection_streak = np.where(objecting & deeply, model.objection_streak + 1, 0)
+    maths.tally_objections(model.declaration, model.engaged, model.utility, model.reservation_now,
+                           model.objection_cost_now, model.mandate_now, mandate_reach(model), protocol.mandate_cost,
+                           protocol.walkout_margin, model.objections, model.holdouts, model.objection_streak)
     if protocol.walkout_patience:
         leaving = model.objection_streak >= protocol.walkout_patience
         if leaving.any():
