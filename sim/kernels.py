@@ -2,8 +2,8 @@
 the states' moves one after another in random sequential activation (docs/ODD.md 7.6), the rest of the concession
 phase in both activations, the distances, mandate shares, signing equilibrium, viability gap, declarations and
 the rule's verdict of a batch evaluation (the chair's search and the states' answers), the tally of a decision that
-adopted nothing, the coalitions' centres and who drifts from them, and the check of whether any mandate has moved
-since a last look. The ratification chances
+adopted nothing, the coalitions' centres and who drifts from them, how far a round moved things, and the check of
+whether any mandate has moved since a last look. The ratification chances
 (numpy's exp and power) stay in numpy.
 
 Each state's move in random activation reads the positions the others hold at that moment, so a round is a chain of
@@ -634,6 +634,33 @@ def defectors(positions, salience, labels, centres, engaged, leaders, limit):  #
                 gap[k] = centres[c, k] - positions[i, k]
             out[i] = np.sqrt(weighted_square(salience, i, gap)) > limit
     return out
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
+def movement(position, before, engaged, draft, draft_before):  # pragma: no cover
+    """maths.movement: numpy's max of each part (a NaN kept, from +0.0), then Python's max of the two (the first
+    unless the second is larger)."""
+    mandates = 0.0
+    for i in range(position.shape[0]):
+        if engaged[i]:
+            for k in range(position.shape[1]):
+                gap = abs(position[i, k] - before[i, k])
+                if gap != gap:
+                    mandates = gap
+                    break
+                if gap > mandates:
+                    mandates = gap
+            if mandates != mandates:
+                break
+    text = 0.0
+    for k in range(draft.shape[0]):
+        gap = abs(draft[k] - draft_before[k])
+        if gap != gap:
+            text = gap
+            break
+        if gap > text:
+            text = gap
+    return text if text > mandates else mandates
 
 
 @njit(cache=True, fastmath=False, boundscheck=False, nogil=True)

@@ -63,6 +63,19 @@ def moved_less(now: np.ndarray, then: np.ndarray, limit: float) -> bool:
     return below
 
 
+def movement(position, before, engaged, draft, draft_before) -> float:
+    """How far a round moved things: the largest change of an engaged state's mandate or of the draft (0 if none;
+    a NaN in the mandates is kept, as numpy's max keeps it)."""
+    kernels = _kernels()
+    if kernels is not None:
+        return kernels.movement(position, before, engaged, draft, draft_before)
+    start = time.perf_counter()
+    moved = float(max(np.abs(position - before)[engaged].max(initial=0.0),
+                      np.abs(draft - draft_before).max(initial=0.0)))
+    _in_python(start)
+    return moved
+
+
 def tally_objections(declaration, engaged, utility, reservation, cost, mandate, reach, mandate_cost: float,
                      walkout_margin: float, objections, holdouts, streak) -> np.ndarray:
     """The record of a decision that adopted nothing, kept in place, and who objected (N,) bool.

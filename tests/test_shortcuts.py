@@ -312,6 +312,29 @@ def test_the_coalition_kernels_give_numpys_numbers_to_the_last_digit(k, moves):
     assert stills == {False, True}
 
 
+def test_a_rounds_movement_is_the_same_compiled_as_in_numpy(moves):
+    """How far a round moved the mandates of the engaged states and the draft (maths.movement) is the same number
+    compiled as in numpy, also with nobody engaged, nothing moved, and a NaN in an engaged or a disengaged state's
+    mandate or in the draft (numpy's max keeps it; Python's max of the two parts keeps the first unless the second
+    is larger)."""
+    seen = set()
+    for seed in range(60):
+        rng = np.random.default_rng(9500 + seed)
+        n, k = int(rng.integers(1, 60)), int(rng.integers(1, 6))
+        before, draft_before = rng.random((n, k)), rng.random(k)
+        position = before + rng.normal(0, 0.01, (n, k)) * (rng.random((n, k)) < 0.7)
+        draft = draft_before + (rng.normal(0, 0.02, k) if seed % 3 else 0.0)
+        engaged = rng.random(n) < (0.0 if seed % 10 == 0 else 0.8)
+        if seed % 4 == 1:
+            position[rng.integers(n), rng.integers(k)] = np.nan
+        if seed % 7 == 2:
+            draft[rng.integers(k)] = np.nan
+        answers = _numpy_and_compiled(moves, maths.movement, position, before, engaged, draft, draft_before)
+        assert np.array_equal(*answers, equal_nan=True) and type(answers[0]) is type(answers[1]) is float
+        seen.add("nan" if answers[0] != answers[0] else "zero" if answers[0] == 0 else "moved")
+    assert seen == {"nan", "zero", "moved"}
+
+
 def test_the_tally_of_a_failed_decision_is_the_same_compiled_as_in_numpy(moves):
     """Who objected, the objection and holdout counts and the walk-out streaks (maths.tally_objections) are the
     same compiled as in numpy, on random cases of 1 to 200 states with states away from the table, NaN utilities,

@@ -275,8 +275,7 @@ class NegotiationModel(mesa.Model):
             decisions.decide(self)
         else:
             ratification.ratify(self)
-        movement = float(max(np.abs(self.position - before)[self.engaged].max(initial=0.0),
-                             np.abs(self.draft - draft_before).max(initial=0.0)))
+        movement = maths.movement(self.position, before, self.engaged, self.draft, draft_before)
         self._record(movement, applied)
         self._check_end(movement)
 
