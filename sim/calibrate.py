@@ -111,16 +111,15 @@ def check_parameters(raw: RawScenario, given: Sequence[str]) -> list[Parameter]:
         integer = isinstance(current, int) and not isinstance(current, bool)
         for end in (low, high):
             value = int(round(end)) if integer else end
-            try:
-                probe = with_overrides(raw, {path: value})
-            except ScenarioError as exc:  # the path itself: no value would do
-                raise ScenarioError("--param", 0, path, exc.message) from None
+            probe = with_overrides(raw, {path: value})
+            if len(probe.problems) > len(raw.problems):  # the path itself is wrong: no value would do
+                raise ScenarioError("--param", 0, path, probe.problems[-1].message)
             try:
                 validate_raw(probe)
             except ScenarioError as exc:
                 field = "" if exc.field in ("", path) else f"{exc.field}: "
-                given = "" if exc.message.startswith(f"{value} ") else f"{value}: "  # the message may name it
-                raise ScenarioError("--param", 0, path, f"{given}{field}{exc.message}") from None
+                shown = "" if exc.message.startswith(f"{value} ") else f"{value}: "  # the message may name it
+                raise ScenarioError("--param", 0, path, f"{shown}{field}{exc.message}") from None
         parameters.append(Parameter(path, low, high, integer=integer, name=f"p{len(parameters)}"))
     if any(p.path == FLEXIBILITY_SCALE for p in parameters):
         clash = [p.path for p in parameters if p.path.startswith("states.") and p.path.endswith(".flexibility")]

@@ -125,6 +125,9 @@ def replicate_seeds(master_seed: int, replicates: int) -> list[int]:
 
 def _run_row(scenario: Scenario, replicate: int, seed: int, max_rounds: int | None) -> tuple[dict, list[dict]]:
     summary = run_once(scenario, seed, max_rounds=max_rounds).summary
+    # Members are the signatories of an adopted text: a run that adopts nothing has none (the would-be signers of
+    # its last draft are not members), and a tier's members are those of its opt-ins who signed the core.
+    inside = set(summary["core_members"]) if summary["adopted"] else set()
     row = {
         "replicate": replicate,
         "seed": int(seed),
@@ -132,15 +135,13 @@ def _run_row(scenario: Scenario, replicate: int, seed: int, max_rounds: int | No
         "rounds": summary["rounds"],
         "adopted": summary["adopted"],
         "in_force": summary["in_force"],
-        # members of an adopted text; a run that adopts nothing has none (its would-be signers are not members)
-        "core_members": len(summary["core_members"]) if summary["adopted"] else 0,
+        "core_members": len(inside),
         "ratifications": summary["ratifications"],
     }
     for d in scenario.dimension_names:
         row[f"text_{d}"] = summary["core_text"][d]
     for t in scenario.treaty.tiers:
-        row[f"tier_{t.name}"] = len(summary["tiers"][t.name]["members"]) if summary["adopted"] else 0
-    inside = set(summary["core_members"]) if summary["adopted"] else set()
+        row[f"tier_{t.name}"] = len(inside.intersection(summary["tiers"][t.name]["members"]))
     members = [{"replicate": replicate, "seed": int(seed), "state": sid, "member": sid in inside}
                for sid in scenario.state_ids]
     return row, members

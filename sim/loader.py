@@ -149,7 +149,10 @@ class ScenarioError(ValueError):
         if all(p.from_file() for p in self.problems):
             return f"{self.text()} ({counted}; `validate` lists them all)"
         # `validate` reads files only: problems that come from the command line are named here
-        others = "; ".join(p.text() for p in self.problems[1:4]) + ("; ..." if more > 3 else "")
+        others = "; ".join(p.text() for p in self.problems[1:4])
+        if more > 3:
+            others += "; ..." + ("; `validate` lists those in files" if any(p.from_file() for p in self.problems[4:])
+                                 else "")
         return f"{self.text()} ({counted}: {others})"
 
     def from_file(self) -> bool:
@@ -159,7 +162,10 @@ class ScenarioError(ValueError):
     @classmethod
     def collected(cls, problems: list["ScenarioError"]) -> "ScenarioError":
         """One error standing for several, sorted by line: the first, with all of them in `problems`."""
-        problems = sorted(problems, key=lambda p: (p.source, p.line))
+        # the options' problems first, in the order given; then the files', by file and line
+        order = {id(p): n for n, p in enumerate(problems)}
+        problems = sorted(problems, key=lambda p: (1, p.source, p.line, 0) if p.from_file()
+                          else (0, "", 0, order[id(p)]))
         first = problems[0]
         first.problems = problems
         first.args = (first.text(),)
@@ -872,15 +878,17 @@ def _check_floor_ceiling(problems: _Problems, base: PathKey, at_least: Mapping, 
 
 def validate_raw(raw: RawScenario) -> Scenario:
     """The validated scenario, or one ScenarioError with every problem found (those kept in `raw.problems` too)."""
+    problems = list(raw.problems)
+    scenario = None
     try:
         scenario = Scenario.model_validate(raw.data)
         check_references(scenario, raw)
     except ValidationError as exc:
-        raise ScenarioError.collected(raw.problems + _from_pydantic(raw, exc).problems) from None
+        problems += _from_pydantic(raw, exc).problems
     except ScenarioError as exc:
-        raise ScenarioError.collected(raw.problems + exc.problems) from None
-    if raw.problems:
-        raise ScenarioError.collected(list(raw.problems))
+        problems += exc.problems
+    if problems:
+        raise ScenarioError.collected(problems)
     return scenario
 
 
@@ -919,7 +927,10 @@ def with_overrides(raw: RawScenario, overrides: Mapping[str, Any] | Iterable[str
     raw = raw.copy()
     items = overrides.items() if isinstance(overrides, Mapping) else (parse_assignment(t) for t in overrides)
     for dotted, value in items:
-        apply_override(raw, dotted, value, (f"--set {dotted}", 0))
+        try:
+            apply_override(raw, dotted, value, (f"--set {dotted}", 0))
+        except ScenarioError as exc:  # kept for validate_raw, which reports it with every other problem
+            raw.problems.append(exc)
     return raw
 
 

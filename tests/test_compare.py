@@ -117,6 +117,16 @@ treaty:
     assert "CCC" not in set(result.differences[result.differences["group"] == "membership"]["measure"])
 
 
+def test_tier_members_are_core_members_who_opted_in():
+    """A tier's members, as compare counts them, signed the adopted core: with signatures spread over the rounds
+    after the opening and runs cut short, states that would opt in but have not signed yet are not counted."""
+    scenario = load_scenario(TWO_THIRDS, ["treaty.tiers=[{name: deep, at_least: {enforcement: 0.6}}]",
+                                          "rules.signature_rate=0.3"])
+    runs = compare(scenario, scenario, replicates=10, max_rounds=2).runs
+    assert (runs["tier_deep"] <= runs["core_members"]).all()
+    assert (runs["tier_deep"] > 0).any() and (runs["core_members"] < 3).any()  # the case arises, and tiers exist
+
+
 def test_a_failing_run_drops_its_seed_from_both_sides(monkeypatch):
     """If a run raises, its seed is left out of A and B alike (the comparison stays paired) and reported."""
     scenario = load_scenario(CLASSROOM)

@@ -71,6 +71,20 @@ def test_every_problem_of_the_set_options_is_named_in_the_one_error_line(write_y
     assert len(caught.value.problems) == 2
 
 
+def test_a_set_path_that_does_not_exist_hides_no_other_problem(write_yaml):
+    """A --set path that does not exist is kept with the other problems: those of the variant's own `set:` and the
+    later --set options. The options' come first (paths that do not exist in the order typed, then bad values),
+    then the file's, by line."""
+    write_yaml(MINIMAL, "base.yaml")
+    variant = write_yaml("extends: base.yaml\nset:\n  states.AAA.flexiblity: 0.3\n  rules.threshold: 2\n",
+                         "variant.yaml")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(variant, ["rules.bogus=1", "states.BBB.capability=-1", "protocol.nothing=3"])
+    found = [(p.source, p.line) for p in caught.value.problems]
+    assert found == [("--set rules.bogus", 0), ("--set protocol.nothing", 0), ("--set states.BBB.capability", 0),
+                     (str(variant), 3), (str(variant), 4)]
+
+
 def test_file_problems_alone_point_to_validate(write_yaml):
     """Several problems in the file itself: the line names the first and counts the rest, which `validate` lists."""
     bad = MINIMAL.replace("capability: 2", "capability: -2").replace("capability: 1", "capability: 0")

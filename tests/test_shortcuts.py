@@ -312,6 +312,38 @@ def test_the_coalition_kernels_give_numpys_numbers_to_the_last_digit(k, moves):
     assert stills == {False, True}
 
 
+def test_the_states_answers_are_always_those_of_the_evaluation_in_force(scenarios_dir, monkeypatch):
+    """After every respond phase, in rounds where the chair searched and in rounds where it kept the text and its
+    evaluation (when the answers taken last round are not copied again), each state's declaration, utility, cost
+    of objecting, mandate share and willingness to sign are those of the evaluation in force, for the states at
+    the table as they are now (walk-outs included)."""
+    real = decisions.respond
+    kept = []
+
+    def checked(model):
+        handed = model.draft_evaluation  # the chair's evaluation of the draft, new or kept (None after adoption)
+        reused = handed is not None and handed is model.evaluation
+        real(model)
+        ev = model.evaluation
+        assert handed is None or ev is handed
+        assert model.declaration.tobytes() == ev.declaration[:, 0].tobytes()
+        assert model.utility.tobytes() == ev.utility[:, 0].tobytes()
+        assert model.objection_cost_now.tobytes() == ev.cost[:, 0].tobytes()
+        assert model.mandate_now.tobytes() == ev.mandate[:, 0].tobytes()
+        assert (model.would_sign == (ev.members[:, 0] & model.engaged)).all()
+        assert (model.support == (model.declaration == maths.SUPPORT)).all()
+        kept.append(reused)
+
+    monkeypatch.setattr(decisions, "respond", checked)
+    walked = 0
+    for name, overrides in (("global_stalemate.yaml", ["protocol.walkout_patience=3", "protocol.walkout_margin=0"]),
+                            ("classroom.yaml", []), ("variants/un_cybercrime_two_thirds.yaml", [])):
+        for seed in range(3):
+            model = NegotiationModel(load_scenario(scenarios_dir / name, overrides), seed=seed).run()
+            walked += len(model.departures)
+    assert True in kept and False in kept and walked > 0  # both kinds of round, and walk-outs, were checked
+
+
 def test_a_rounds_movement_is_the_same_compiled_as_in_numpy(moves):
     """How far a round moved the mandates of the engaged states and the draft (maths.movement) is the same number
     compiled as in numpy, also with nobody engaged, nothing moved, and a NaN in an engaged or a disengaged state's

@@ -178,6 +178,16 @@ def test_quick_form_builds_a_grid_with_numeric_and_categorical_parameters():
     assert plan.spec.replicates == 4 and plan.spec.seed == 9
 
 
+def test_quick_form_set_problems_are_all_named_each_by_its_path_once():
+    """Every bad `--set` of a quick sweep is reported in the one error, in the order typed, each as `--set PATH:
+    MESSAGE` (the option already names the path)."""
+    with pytest.raises(ScenarioError) as caught:
+        quick_spec(WPCNT, ["rules.threshold=0.5:0.9:3"], overrides=["rules.treshold=0.5", "states.XXX.flexibility=1"])
+    text = str(caught.value)
+    assert text.startswith("--set rules.treshold: unknown field 'treshold'"), text
+    assert "(and 1 more problem: --set states.XXX.flexibility: " in text and "set[" not in text
+
+
 def test_quick_form_unknown_path_names_the_flag():
     """A bad path in --vary is reported against --vary with the loader's hint."""
     with pytest.raises(ScenarioError) as caught:

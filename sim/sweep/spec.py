@@ -411,12 +411,18 @@ def _plan(raw: RawScenario, text: str, folder: Path) -> SweepPlan:
 
     # Fixed changes first: their origin is the spec line, so a bad value is reported there.
     claimed: dict[tuple, str] = {}
+    wrong: list[ScenarioError] = []
     for dotted, value in spec.set.items():
         try:
             concrete = apply_override(base, dotted, value, raw.origin(("set", dotted)))
         except ScenarioError as exc:
-            raise _error(raw, ("set", dotted), exc.message) from None
+            source, line = raw.origin(("set", dotted))
+            named = source == f"--set {dotted}"  # a --set option already names its path
+            wrong.append(ScenarioError(source, line, "" if named else f"set[{dotted}]", exc.message))
+            continue
         claimed[concrete] = f"set[{dotted}]"
+    if wrong:
+        raise ScenarioError.collected(wrong)
     scenario = validate_raw(base)  # a bad value under set: is reported at its spec line (its origin)
     document = scenario.model_dump(mode="python")
 
