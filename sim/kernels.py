@@ -3,8 +3,7 @@ the states' moves one after another in random sequential activation (docs/ODD.md
 phase in both activations, the distances, mandate shares, signing equilibrium, viability gap, declarations and
 the rule's verdict of a batch evaluation (the chair's search and the states' answers), the tally of a decision that
 adopted nothing, the coalitions' centres and who drifts from them, how far a round moved things, and the check of
-whether any mandate has moved since a last look. The ratification chances
-(numpy's exp and power) stay in numpy.
+whether any mandate has moved since a last look. The ratification chances (numpy's exp and power) stay in numpy.
 
 Each state's move in random activation reads the positions the others hold at that moment, so a round is a chain of
 small steps; elsewhere a round is a few dozen numpy calls on (N, K) and (N, T) arrays of a few hundred numbers each.

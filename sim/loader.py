@@ -161,8 +161,8 @@ class ScenarioError(ValueError):
 
     @classmethod
     def collected(cls, problems: list["ScenarioError"]) -> "ScenarioError":
-        """One error standing for several, sorted by line: the first, with all of them in `problems`."""
-        # the options' problems first, in the order given; then the files', by file and line
+        """One error standing for several: the first, with all of them in `problems`, the options' problems first
+        in the order given, then the files', by file and line."""
         order = {id(p): n for n, p in enumerate(problems)}
         problems = sorted(problems, key=lambda p: (1, p.source, p.line, 0) if p.from_file()
                           else (0, "", 0, order[id(p)]))
