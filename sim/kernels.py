@@ -639,26 +639,9 @@ def defectors(positions, salience, labels, centres, engaged, leaders, limit):  #
 def movement(position, before, engaged, draft, draft_before):  # pragma: no cover
     """maths.movement: numpy's max of each part (a NaN kept, from +0.0), then Python's max of the two (the first
     unless the second is larger)."""
-    mandates = 0.0
-    for i in range(position.shape[0]):
-        if engaged[i]:
-            for k in range(position.shape[1]):
-                gap = abs(position[i, k] - before[i, k])
-                if gap != gap:
-                    mandates = gap
-                    break
-                if gap > mandates:
-                    mandates = gap
-            if mandates != mandates:
-                break
-    text = 0.0
-    for k in range(draft.shape[0]):
-        gap = abs(draft[k] - draft_before[k])
-        if gap != gap:
-            text = gap
-            break
-        if gap > text:
-            text = gap
+    mandates = _largest_change(position, before, engaged)
+    k = draft.shape[0]
+    text = _largest_change(draft.reshape((1, k)), draft_before.reshape((1, k)), None)
     return text if text > mandates else mandates
 
 
@@ -684,15 +667,24 @@ def tally_objections(declaration, engaged, utility, reservation, cost, mandate, 
 def moved_less(now, then, limit):  # pragma: no cover
     """maths.moved_less of two (N, K) arrays: no |now - then| reaches `limit` (NaN counts as not below, as in numpy's
     max, which keeps a NaN)."""
+    return _largest_change(now, then, None) < limit
+
+
+@njit(cache=True, fastmath=False, boundscheck=False, nogil=True, inline="always")
+def _largest_change(now, then, rows):  # pragma: no cover
+    """The largest |now - then| of two (N, K) arrays over the rows where `rows` (all rows if None), from +0.0, as
+    numpy's max gives it: a NaN is kept."""
     largest = 0.0
     for i in range(now.shape[0]):
+        if rows is not None and not rows[i]:
+            continue
         for k in range(now.shape[1]):
             gap = abs(now[i, k] - then[i, k])
             if gap != gap:
-                return False
+                return gap
             if gap > largest:
                 largest = gap
-    return largest < limit
+    return largest
 
 
 @njit(cache=True, fastmath=False, boundscheck=False, nogil=True)
