@@ -826,6 +826,9 @@ def _compiled_kernels():
             kernels.viability_gap(one, point, point, one, 0.5, 0, flag)
             kernels.passes(0, np.zeros((1, 1), np.int8), np.zeros((1, 1), bool), point, flag, 0.5, 1, point)
             kernels.moved_less(one, one, 0.1)
+            kernels.movement(one, one, flag, point, point)
+            counts = [np.zeros(1, np.int64) for _ in range(3)]
+            kernels.tally_objections(np.zeros(1, np.int8), flag, point, point, point, point, point, 0.1, 0.1, *counts)
             kernels.simultaneous_round(one, point, one, point, point, point, 0.1, 0.1, point, flag, one, one, *csr,
                                        one, one, point, flag, point.copy(), point.copy(), 0.5)
             labels = np.zeros(1, np.intp)
