@@ -7,7 +7,8 @@ Each case is run once to warm up, then seeds 0 .. repeats-1 are each run `turns`
 time over all runs (whole run, summary included, and the rounds alone) and the median over the seeds of each seed's
 best turn (the quiet-machine figure: other work on a shared machine only ever adds time) are printed with the
 chair's search cost per round and per search, the peak memory the run allocated (tracemalloc, measured on a separate
-run so that tracing does not slow the timed ones) and the process's peak resident memory. Targets on a 2-core machine: 193 states in at most 0.5 s (random) and 0.1 s (simultaneous).
+run so that tracing does not slow the timed ones) and the process's peak resident memory. Targets on a 2-core
+machine: 193 states in at most 0.5 s (random) and 0.1 s (simultaneous).
 
 The concession phase and the heart of a batch evaluation run in numpy and Python until they have taken a process
 maths.COMPILE_AFTER_S seconds, then in the compiled kernels of sim.kernels (the same numbers). Each 193-state case is

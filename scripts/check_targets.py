@@ -16,8 +16,8 @@ What each target reads (the observed facts are data/observed/*.yaml, read throug
 
 - UN convention: adopted by consensus (the summary's `adopted_by`, not a fallback vote), and that within 6 months
   of the committee's agreement (9 Aug 2024); signatories at the opening; the share of the states named at the
-  opening whose decision a run matches (the states that signed at the opening), and the accuracy of the per-state forecast
-  (the share of runs in which a state signed, read at 0.5).
+  opening whose decision a run matches (the states that signed at the opening), and the accuracy of the per-state
+  forecast (the share of runs in which a state signed, read at 0.5).
 - OEWG: a report adopted by consensus with enforcement at most 0.3, with the parameters drawn from the UN
   convention's posterior set into scenarios/oewg_2021_2025.yaml (nothing of the OEWG is fitted).
 - Budapest: parties (ratified) in the last round dated in 2025; Russia and China both not signatories; balanced
